@@ -1,0 +1,87 @@
+"""Stage 1: a file on disk to raw text.
+
+`.txt` files are decoded as UTF-8 (with or without a byte-order mark), falling back to
+cp1252 and then Latin-1, which decodes any byte; `.pdf` files go through pypdfium2, every
+page, pages separated by form feeds as pdftotext separates them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUFFIXES = (".txt", ".pdf")
+
+# A letter is a few pages: anything far larger is not one, and reading it whole would
+# only waste memory.
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class ExtractError(Exception):
+    """A file that cannot be turned into text; the message names the problem."""
+
+
+def read_text(path: Path) -> str:
+    """The text of a letter file. Raises ExtractError with a one-line reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ExtractError(f"unsupported file type {suffix or '(none)'!r}; expected .txt or .pdf")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ExtractError(f"cannot read: {exc.strerror}") from exc
+    if size == 0:
+        raise ExtractError("empty file")
+    if size > MAX_BYTES:
+        raise ExtractError(
+            f"file too large for a letter ({size / 1e6:.0f} MB; the limit is "
+            f"{MAX_BYTES / 1e6:.0f} MB)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExtractError(f"cannot read: {exc.strerror}") from exc
+    if suffix == ".pdf":
+        return pdf_text(data)
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a text file as str; binary data is refused, other encodings tolerated."""
+    if b"\x00" in data[:4096]:
+        raise ExtractError("binary file, not text")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def pdf_text(data: bytes) -> str:
+    """All pages' text of a PDF, joined by form feeds."""
+    import pypdfium2 as pdfium  # imported here: text-only runs need not load it
+
+    if not data.startswith(b"%PDF"):
+        raise ExtractError("not a PDF file (no %PDF header)")
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        reason = str(exc)
+        if "password" in reason.lower():
+            raise ExtractError("encrypted PDF (password required)") from exc
+        raise ExtractError(f"damaged or truncated PDF ({reason})") from exc
+    try:
+        pages = []
+        for page in document:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise ExtractError(f"damaged PDF page ({exc})") from exc
+    finally:
+        document.close()
+    text = "\f".join(pages)
+    if not text.strip():
+        raise ExtractError("PDF has no text layer (scanned image?)")
+    return text

@@ -1,0 +1,45 @@
+"""Files to letters: finding letter files and running the pipeline on each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .enrich import enrich_letter
+from .extract import SUFFIXES, ExtractError, read_text
+from .models import Letter
+from .parse import NOT_A_LETTER, parse_letter
+
+
+class LetterError(Exception):
+    """A file that yields no letter; the message says why, in one line."""
+
+
+def find_letter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The .txt and .pdf files named or found (recursively, in name order) under `paths`.
+
+    A path that does not exist is yielded as is, so that reading it reports the problem.
+    """
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+            )
+        else:
+            yield path
+
+
+def read_letter(path: Path) -> Letter:
+    """The parsed and enriched letter in a file. Raises LetterError."""
+    if not path.exists():
+        raise LetterError("no such file")
+    if path.is_dir():
+        raise LetterError("is a folder")
+    try:
+        text = read_text(path)
+    except ExtractError as exc:
+        raise LetterError(str(exc)) from exc
+    letter = parse_letter(text, path)
+    if NOT_A_LETTER in letter.warnings:
+        raise LetterError(NOT_A_LETTER)
+    return enrich_letter(letter)
