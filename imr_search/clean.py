@@ -19,8 +19,8 @@ SPACES = re.compile(r"[ \t\xa0\u2000-\u200b\u202f\u3000]+")
 PAGE_BREAK = re.compile(r"\n*\f\n*")
 # "electro-\nmyography" -> "electromyography" (only lower-case on both sides, so that
 # "L4-\nL5" and "C5-\nC6" keep their hyphen); "10-30-\n2016" -> "10-30-2016".
-HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z][\w/]*) ?")
-NUMBER_BREAK = re.compile(r"(\d)-\n(\d[\w/-]*) ?")
+HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z][\w/]*[,.;:)]?) ?")
+NUMBER_BREAK = re.compile(r"(\d)-\n(\d[\w/-]*[,.;:)]?) ?")
 BLANK_RUN = re.compile(r"\n{3,}")
 
 
@@ -29,7 +29,7 @@ def clean_text(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = SOFT_HYPHEN.sub("", text)
     text = CONTROL.sub(" ", text)
-    text = "\n".join(SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    text = "\n".join(SPACES.sub(" ", line).strip(" ") for line in text.split("\n"))
     if is_double_spaced(text):
         text = undouble(text)
     text = PAGE_BREAK.sub("\n", text).strip("\n")

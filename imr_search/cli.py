@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from .letters import LetterError, find_letter_files, read_letter
-from .render import write_json_lines, print_letters
+from .render import print_letters, write_json_lines
 
 app = typer.Typer(
     help="Search California workers' compensation Independent Medical Review decisions.",
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
 
 @app.callback()
 def imr_search() -> None:
@@ -27,7 +29,7 @@ def imr_search() -> None:
 EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
 
 
-class ParseFormat(str, Enum):
+class ParseFormat(StrEnum):
     json = "json"
     table = "table"
 
@@ -42,10 +44,13 @@ def report(path: Path | str, problem: str) -> None:
 
 @app.command()
 def parse(
-    paths: list[Path] = typer.Argument(..., help="Letter files (.txt, .pdf) or folders."),
-    format: ParseFormat = typer.Option(ParseFormat.json, "--format", "-f",
-                                       help="json: JSON Lines, one letter a line; "
-                                            "table: readable tables."),
+    paths: Annotated[list[Path], typer.Argument(help="Letter files (.txt, .pdf) or folders.")],
+    format: Annotated[
+        ParseFormat,
+        typer.Option(
+            "--format", "-f", help="json: JSON Lines, one letter a line; table: readable tables."
+        ),
+    ] = ParseFormat.json,
 ) -> None:
     """Parse letters into structured records (JSON Lines or tables).
 

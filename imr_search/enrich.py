@@ -15,8 +15,16 @@ from importlib import resources
 from .models import Citation, Item, Letter
 
 CATEGORIES = (
-    "medication", "imaging", "therapy", "injection", "surgery",
-    "equipment", "testing", "program", "behavioral", "other",
+    "medication",
+    "imaging",
+    "therapy",
+    "injection",
+    "surgery",
+    "equipment",
+    "testing",
+    "program",
+    "behavioral",
+    "other",
 )
 GUIDELINE_SOURCES = ("MTUS", "ACOEM", "ODG", "Non-MTUS", "none")
 
@@ -58,13 +66,11 @@ def drug_table() -> tuple[dict[str, Drug], re.Pattern]:
             for name in [row["generic"], *row["names"].split("|")]:
                 by_name[name.strip().lower()] = drug
     names = sorted(by_name, key=len, reverse=True)  # longest first: "Voltaren Gel" > "Voltaren"
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])",
-                         re.I)
+    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.I)
     return by_name, pattern
 
 
-COMPOUND_HINT = re.compile(r"%|\bcompound|\bcream\b|\bgel\b|\bointment\b|\bgrams?\b|\d\s*g\b",
-                           re.I)
+COMPOUND_HINT = re.compile(r"%|\bcompound|\bcream\b|\bgel\b|\bointment\b|\bgrams?\b|\d\s*g\b", re.I)
 
 
 def find_drug(text: str) -> tuple[str | None, str | None]:
@@ -111,39 +117,72 @@ def find_quantity(text: str) -> int | None:
 # First match wins, so the specific comes before the general ("myofascial release" is a
 # therapy, not a release surgery; a "cold compression therapy rental" is equipment).
 CATEGORY_RULES: tuple[tuple[str, str], ...] = (
-    ("medication", r"\b(?:medications?|prescriptions?|tablets?|capsules?|refills?|\d+\s*mg"
-                   r"|topical|compound(?:ed)?|cream|ointment|patch(?:es)?)\b"),
-    ("imaging", r"\b(?:MRI|MRA|CT|CAT scan|x-?rays?|radiographs?|bone scan|imaging|arthrogram"
-                r"|myelogram|discogram|ultrasound (?:of|guided)|diagnostic ultrasound|scan)\b"),
-    ("testing", r"\b(?:EMG|NCV|NCS|electrodiagnostic|labs?|laboratory|EKG|ECG|CBC|UA|PT/PTT"
-                r"|chem panel|urine drug (?:screen|test)|UDS|drug screen|psychological testing"
-                r"|testing|tests?|sleep study|polysomnogra\w*|functional capacity evaluation"
-                r"|FCE|medical clearance|blood work|panel)\b"),
-    ("therapy", r"\b(?:physical therapy|occupational therapy|chiropractic|acupuncture"
-                r"|manipulation|myofascial|massage|aquatic therapy|PT|OT)\b"),
-    ("injection", r"\b(?:injections?|inject\w*|blocks?|epidural|ESI|trigger points?"
-                  r"|radiofrequency|ablation|rhizotomy|viscosupplement\w*|PRP)\b"),
-    ("surgery", r"\b(?:surgery|surgical|surgeon|arthroscop\w*|repair|reconstruction|fusion"
-                r"|decompression|arthroplasty|replacement|release|ORIF|open reduction"
-                r"|internal fixation|\w+ectomy|\w+otomy|\w+plasty|implant\w*|excision"
-                r"|debridement|spinal cord stimulator)\b"),
-    ("equipment", r"\b(?:DME|durable medical equipment|wheelchair|commode|chair|walker|cane"
-                  r"|crutch\w*|brace|splint|orthotic\w*|orthosis|sling|ultrasling|wraps?|pads?"
-                  r"|pillow|units?|TENS|H-wave|interferential|rental|purchase|mattress|bed"
-                  r"|cold therapy|hot/cold|cryotherapy|vascutherm|kit|device|supplies|collar"
-                  r"|lumbar support|shower|tub|scooter|stimulator)\b"),
-    ("program", r"\b(?:program|functional restoration|gym|membership|pool|home health"
-                r"|skilled nursing|nursing facility|work hardening|work conditioning"
-                r"|detox\w*|weight loss|aftercare|transportation|housekeeping)\b"),
-    ("behavioral", r"\b(?:psych\w*|cognitive behavioral|CBT|biofeedback|counsel\w*"
-                   r"|behavioral|mental health|hypnotherapy)\b"),
-    ("therapy", r"\b(?:therapy|therap\w+|rehabilitation|rehab|stimulation|ultrasound|heat"
-                r"|traction|exercise|sessions?|visits?|treatments?)\b"),
+    (
+        "medication",
+        r"\b(?:medications?|prescriptions?|tablets?|capsules?|refills?|\d+\s*mg"
+        r"|topical|compound(?:ed)?|cream|ointment|patch(?:es)?)\b",
+    ),
+    (
+        "imaging",
+        r"\b(?:MRI|MRA|CT|CAT scan|x-?rays?|radiographs?|bone scan|imaging|arthrogram"
+        r"|myelogram|discogram|ultrasound (?:of|guided)|diagnostic ultrasound|scan)\b",
+    ),
+    (
+        "testing",
+        r"\b(?:EMG|NCV|NCS|electrodiagnostic|labs?|laboratory|EKG|ECG|CBC|UA|PT/PTT"
+        r"|chem panel|urine drug (?:screen|test)|UDS|drug screen|psychological testing"
+        r"|testing|tests?|sleep study|polysomnogra\w*|functional capacity evaluation"
+        r"|FCE|medical clearance|blood work|panel)\b",
+    ),
+    (
+        "therapy",
+        r"\b(?:physical therapy|occupational therapy|chiropractic|acupuncture"
+        r"|manipulation|myofascial|massage|aquatic therapy|PT|OT)\b",
+    ),
+    (
+        "injection",
+        r"\b(?:injections?|inject\w*|blocks?|epidural|ESI|trigger points?"
+        r"|radiofrequency|ablation|rhizotomy|viscosupplement\w*|PRP)\b",
+    ),
+    (
+        "surgery",
+        r"\b(?:surgery|surgical|surgeon|arthroscop\w*|repair|reconstruction|fusion"
+        r"|decompression|arthroplasty|replacement|release|ORIF|open reduction"
+        r"|internal fixation|\w+ectomy|\w+otomy|\w+plasty|implant\w*|excision"
+        r"|debridement|spinal cord stimulator)\b",
+    ),
+    (
+        "equipment",
+        r"\b(?:DME|durable medical equipment|wheelchair|commode|chair|walker|cane"
+        r"|crutch\w*|brace|splint|orthotic\w*|orthosis|sling|ultrasling|wraps?|pads?"
+        r"|pillow|units?|TENS|H-wave|interferential|rental|purchase|mattress|bed"
+        r"|cold therapy|hot/cold|cryotherapy|vascutherm|kit|device|supplies|collar"
+        r"|lumbar support|shower|tub|scooter|stimulator)\b",
+    ),
+    (
+        "program",
+        r"\b(?:program|functional restoration|gym|membership|pool|home health"
+        r"|skilled nursing|nursing facility|work hardening|work conditioning"
+        r"|detox\w*|weight loss|aftercare|transportation|housekeeping)\b",
+    ),
+    (
+        "behavioral",
+        r"\b(?:psych\w*|cognitive behavioral|CBT|biofeedback|counsel\w*"
+        r"|behavioral|mental health|hypnotherapy)\b",
+    ),
+    (
+        "therapy",
+        r"\b(?:therapy|therap\w+|rehabilitation|rehab|stimulation|ultrasound|heat"
+        r"|traction|exercise|sessions?|visits?|treatments?)\b",
+    ),
 )
 CATEGORY_PATTERNS = tuple((name, re.compile(rule, re.I)) for name, rule in CATEGORY_RULES)
 # Context that says nothing about the treatment itself.
-ITEM_PREFIX = re.compile(r"^(?:associated surgical service|retrospective|retro|prospective"
-                         r"|request)\s*:?\s*", re.I)
+ITEM_PREFIX = re.compile(
+    r"^(?:associated surgical service|retrospective|retro|prospective"
+    r"|request)\s*:?\s*",
+    re.I,
+)
 
 
 def categorise(text: str) -> str:
@@ -201,8 +240,12 @@ def read_citation(text: str) -> Citation:
             for match in PAGES.finditer(clause):
                 add_new(pages, PAGE_RANGE.findall(match.group("list")))
             add_new(sections, sections_of(PAGES.sub("", clause).strip(" ,.;")))
-    return Citation(text=text, sources=tuple(sources) or ("none",), sections=tuple(sections),
-                    pages=tuple(re.sub(r"\s+", "", page) for page in pages))
+    return Citation(
+        text=text,
+        sources=tuple(sources) or ("none",),
+        sections=tuple(sections),
+        pages=tuple(re.sub(r"\s+", "", page) for page in pages),
+    )
 
 
 def add_new(values: list[str], new: list[str]) -> None:
@@ -211,8 +254,9 @@ def add_new(values: list[str], new: list[str]) -> None:
 
 def clause_sources_of(clause: str) -> list[str]:
     if clause.lower().startswith("non-mtus"):
-        found = [name for name, pattern in (("ODG", ODG), ("ACOEM", ACOEM))
-                 if pattern.search(clause)]
+        found = [
+            name for name, pattern in (("ODG", ODG), ("ACOEM", ACOEM)) if pattern.search(clause)
+        ]
         return found or ["Non-MTUS"]
     found = ["MTUS"] if clause.upper().startswith("MTUS") else []
     return found + (["ACOEM"] if ACOEM.search(clause) else [])

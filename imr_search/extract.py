@@ -7,6 +7,7 @@ page, pages separated by form feeds as pdftotext separates them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = (".txt", ".pdf")
@@ -20,7 +21,13 @@ class ExtractError(Exception):
     """A file that cannot be turned into text; the message names the problem."""
 
 
-def read_text(path: Path) -> str:
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def read_text(path: Path) -> Extracted:
     """The text of a letter file. Raises ExtractError with a one-line reason."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -41,20 +48,22 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise ExtractError(f"cannot read: {exc.strerror}") from exc
     if suffix == ".pdf":
-        return pdf_text(data)
+        return Extracted(pdf_text(data))
     return decode_text(data)
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes) -> Extracted:
     """Bytes of a text file as str; binary data is refused, other encodings tolerated."""
     if b"\x00" in data[:4096]:
         raise ExtractError("binary file, not text")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    try:
+        return Extracted(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return Extracted(data.decode("cp1252"), ("not valid UTF-8; read as cp1252",))
+    except UnicodeDecodeError:  # cp1252 leaves five bytes undefined; latin-1 has them all
+        return Extracted(data.decode("latin-1"), ("not valid UTF-8; read as latin-1",))
 
 
 def pdf_text(data: bytes) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from .enrich import enrich_letter
@@ -36,10 +37,10 @@ def read_letter(path: Path) -> Letter:
     if path.is_dir():
         raise LetterError("is a folder")
     try:
-        text = read_text(path)
+        extracted = read_text(path)
     except ExtractError as exc:
         raise LetterError(str(exc)) from exc
-    letter = parse_letter(text, path)
+    letter = parse_letter(extracted.text, path)
     if NOT_A_LETTER in letter.warnings:
         raise LetterError(NOT_A_LETTER)
-    return enrich_letter(letter)
+    return enrich_letter(replace(letter, warnings=extracted.warnings + letter.warnings))

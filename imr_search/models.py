@@ -57,8 +57,11 @@ class Item:
         return self.maximus_guideline.sources
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"position": self.position, "item": self.item,
-                               "outcome": self.outcome}
+        out: dict[str, Any] = {
+            "position": self.position,
+            "item": self.item,
+            "outcome": self.outcome,
+        }
         if self.original_request is not None:
             out["original_request"] = self.original_request
             out["authorized"] = self.authorized

@@ -49,7 +49,8 @@ def parse_letter(text: str, source: str | Path = "") -> Letter:
         return parse_2013_letter(lines, path, stem)
     if not (how or summary_at or issues_at):
         return Letter(
-            case=stem, path=path,
+            case=stem,
+            path=path,
             warnings=(NOT_A_LETTER,),
         )
 
@@ -58,7 +59,7 @@ def parse_letter(text: str, source: str | Path = "") -> Letter:
     credentials_text = lines[how.end() if how else 0 : summary_at.start() if summary_at else 0]
     if summary_at:
         summary_end = issues_at.start() if issues_at else len(lines)
-        summary = SUMMARY_INTRO.sub("", lines[summary_at.end() :summary_end].strip())
+        summary = SUMMARY_INTRO.sub("", lines[summary_at.end() : summary_end].strip())
     else:
         summary = ""
         warnings.append("no CLINICAL CASE SUMMARY section")
@@ -190,8 +191,9 @@ def read_credentials(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def split_list(text: str, separator: str | re.Pattern) -> tuple[str, ...]:
-    parts = re.split(separator, text) if isinstance(separator, re.Pattern) else text.split(
-        separator)
+    parts = (
+        re.split(separator, text) if isinstance(separator, re.Pattern) else text.split(separator)
+    )
     return tuple(part.strip(" .;") for part in parts if part.strip(" .;"))
 
 
@@ -199,8 +201,14 @@ def split_list(text: str, separator: str | re.Pattern) -> tuple[str, ...]:
 
 AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b", re.I)
 SEX_WORD = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
-SEX_OF = {"male": "male", "man": "male", "gentleman": "male",
-          "female": "female", "woman": "female", "lady": "female"}
+SEX_OF = {
+    "male": "male",
+    "man": "male",
+    "gentleman": "male",
+    "female": "female",
+    "woman": "female",
+    "lady": "female",
+}
 HE = re.compile(r"\b(?:he|his|him|himself)\b", re.I)
 SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
 INJURY_DATE = re.compile(
@@ -331,8 +339,7 @@ def make_item(position: int, heading: Heading, body: str) -> Item:
             original = match.group("original").strip()
             authorized = match.group("authorized").strip()
             break
-    fields = dict(zip(BODY_FIELDS.split(body)[1::2], BODY_FIELDS.split(body)[2::2],
-                      strict=True))
+    fields = dict(zip(BODY_FIELDS.split(body)[1::2], BODY_FIELDS.split(body)[2::2], strict=True))
     return Item(
         position=position,
         item=item,
@@ -364,8 +371,9 @@ def parse_2013_letter(text: str, path: str, stem: str) -> Letter:
     for match in DECISION_2013.finditer(text):
         number = int(match.group("no"))
         outcome = UPHELD if match.group("not") is not None else OVERTURNED
-        items.setdefault(number, Item(position=number, item=join_lines(match.group("item")),
-                                      outcome=outcome))
+        items.setdefault(
+            number, Item(position=number, item=join_lines(match.group("item")), outcome=outcome)
+        )
     states, specialties = read_credentials(text)
     summary_at = re.search(r"^Case Summary:\s*$", text, re.M)
     summary = join_lines(text[summary_at.end() :]) if summary_at else ""

@@ -52,21 +52,32 @@ def letter_panel(letter: Letter) -> Panel:
     items.add_column("Guideline (MAXIMUS)", ratio=2)
     for item in letter.items:
         described = Text(item.item)
-        details = [item.drug, item.drug_class, item.dose,
-                   f"#{item.quantity}" if item.quantity else None]
+        details = [
+            item.drug,
+            item.drug_class,
+            item.dose,
+            f"#{item.quantity}" if item.quantity else None,
+        ]
         if item.drug:
             described.append("\n" + " · ".join(d for d in details if d), style="dim")
         if item.original_request:
-            described.append(f"\noriginal request: {item.original_request}"
-                             f"\nauthorized: {item.authorized}", style="dim")
+            described.append(
+                f"\noriginal request: {item.original_request}\nauthorized: {item.authorized}",
+                style="dim",
+            )
         cited = item.maximus_guideline
         guideline = ", ".join(cited.sources)
         if cited.sections:
             guideline += ": " + "; ".join(cited.sections)
         if cited.pages:
             guideline += " p. " + ", ".join(cited.pages)
-        items.add_row(str(item.position), described, outcome_text(item.outcome),
-                      item.category or "", guideline)
+        items.add_row(
+            str(item.position),
+            described,
+            outcome_text(item.outcome),
+            item.category or "",
+            guideline,
+        )
     parts = [facts, items]
     parts += [Text(f"warning: {warning}", style="yellow") for warning in letter.warnings]
     return Panel(Group(*parts), title=Text(letter.case, style="bold"), title_align="left")

@@ -1,0 +1,114 @@
+"""`imr-search parse` on good and bad input, through the real command line."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_search.cli import app
+
+from .conftest import CORPUS, GOLDEN
+
+GOOD_TEXT = GOLDEN / "real" / "CM16-0213037.txt"
+GOOD_PDF = CORPUS / "CM17-0019011.pdf"
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def letters_out(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_parse_folder_as_json_lines():
+    result = run("parse", str(CORPUS))
+    assert result.exit_code == 0, result.stderr
+    letters = letters_out(result)
+    assert len(letters) == 25
+    by_case = {letter["case"]: letter for letter in letters}
+    flexeril = by_case["CM16-0230651"]["items"][8]
+    assert flexeril["item"] == "Flexeril 10mg #60"
+    assert flexeril["drug"] == "cyclobenzaprine"
+    assert flexeril["rationale"].startswith("The California MTUS")
+    assert flexeril["maximus_guideline"]["sources"] == ["MTUS"]
+    assert result.stderr == ""
+
+
+def test_parse_table():
+    result = run("parse", "--format", "table", str(GOOD_PDF))
+    assert result.exit_code == 0
+    assert "CM17-0019011" in result.stdout
+    assert "Naproxen 500mg #60" in result.stdout
+    assert "Overturned" in result.stdout
+
+
+def make_bad_inputs(folder):
+    """One file of each kind of bad input, named for what is wrong with it."""
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "invoice.txt").write_text("Invoice 2231\nTotal due: $120.00\n")
+    pdf = GOOD_PDF.read_bytes()
+    (folder / "truncated.pdf").write_bytes(pdf[: len(pdf) // 2])
+    shutil.copy(GOLDEN / "encrypted.pdf", folder / "encrypted.pdf")
+    with open(folder / "huge.txt", "wb") as f:
+        f.truncate(50 * 1024 * 1024)
+    (folder / "notapdf.pdf").write_text("hello")
+
+
+BAD_MESSAGES = {
+    "empty.txt": "empty file",
+    "binary.txt": "binary file, not text",
+    "invoice.txt": "not an IMR determination letter",
+    "truncated.pdf": "damaged or truncated PDF",
+    "encrypted.pdf": "encrypted PDF (password required)",
+    "huge.txt": "file too large for a letter (52 MB",
+    "notapdf.pdf": "not a PDF file",
+}
+
+
+@pytest.mark.parametrize("bad_name", sorted(BAD_MESSAGES))
+def test_bad_input_named_on_stderr_and_good_files_still_parsed(tmp_path, bad_name):
+    make_bad_inputs(tmp_path)
+    bad = tmp_path / bad_name
+    result = run("parse", str(GOOD_TEXT), str(bad), str(GOOD_PDF))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"imr-search: {bad}: {BAD_MESSAGES[bad_name]}")
+    assert "Traceback" not in result.output
+    assert [letter["case"] for letter in letters_out(result)] == ["CM16-0213037", "CM17-0019011"]
+
+
+def test_folder_with_every_bad_input_reports_each_once(tmp_path):
+    make_bad_inputs(tmp_path)
+    shutil.copy(GOOD_TEXT, tmp_path / "good.txt")
+    result = run("parse", str(tmp_path))
+    assert result.exit_code == 2
+    reported = sorted(
+        line.split(": ")[1].rsplit("/", 1)[-1] for line in result.stderr.strip().splitlines()
+    )
+    assert reported == sorted(BAD_MESSAGES)
+    assert [letter["case"] for letter in letters_out(result)] == ["CM16-0213037"]
+
+
+def test_non_utf8_letter_is_read_with_a_warning(tmp_path):
+    text = GOOD_TEXT.read_text(encoding="utf-8").replace("claimant", "claimant’s")
+    latin = tmp_path / "cp1252.txt"
+    latin.write_bytes(text.encode("cp1252"))
+    result = run("parse", str(latin))
+    assert result.exit_code == 0
+    assert result.stderr.strip() == f"imr-search: {latin}: warning: not valid UTF-8; read as cp1252"
+    (letter,) = letters_out(result)
+    assert letter["case"] == "CM16-0213037"
+    assert "claimant’s" in letter["items"][0]["rationale"]
+
+
+def test_missing_file(tmp_path):
+    result = run("parse", str(tmp_path / "nope.txt"), str(GOOD_TEXT))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"imr-search: {tmp_path / 'nope.txt'}: no such file"
+    assert len(letters_out(result)) == 1

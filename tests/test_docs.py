@@ -1,0 +1,57 @@
+"""The README stays true: its commands exist, and CI runs its test command."""
+
+import re
+
+import typer.main
+from typer.testing import CliRunner
+
+from imr_search.cli import app
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def fenced_commands() -> list[str]:
+    return [block.strip() for block in re.findall(r"```\n(.*?)```", README, re.S)]
+
+
+def commands() -> dict:
+    return typer.main.get_command(app).commands
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = next(c for c in fenced_commands() if "pytest" in c)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci.splitlines()
+
+
+def test_setup_command_installs_and_runs_on_the_corpus():
+    setup = fenced_commands()[0]
+    assert "pip install" in setup and "corpus/" in setup
+
+
+def test_every_command_has_help_and_a_readme_section():
+    assert commands()
+    for name, command in commands().items():
+        assert command.help, name
+        assert f"### `imr-search {name}" in README, name
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.stdout
+
+
+def test_every_parse_option_is_documented():
+    for param in commands()["parse"].params:
+        for option in param.opts:
+            if option.startswith("--") and option != "--help":
+                assert option in README, option
+
+
+def test_every_json_key_is_documented():
+    from imr_search.letters import read_letter
+
+    letter = read_letter(ROOT / "tests" / "golden" / "real" / "CM16-0230651.txt").to_dict()
+    keys = set(letter) | {key for item in letter["items"] for key in item}
+    for key in keys:
+        assert f"`{key}`" in README, key

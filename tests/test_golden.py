@@ -1,0 +1,84 @@
+"""Every sample letter, in every shape it reaches a user, against its truth row."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from imr_search.letters import read_letter
+
+from .conftest import CORPUS, GOLDEN, truth_rows
+
+ITEM_KEYS = ("item", "outcome", "original_request", "authorized")
+
+
+def shapes(row: dict) -> list[Path]:
+    """The files holding the letter of one truth row: its text, PDF and other extractions."""
+    text = GOLDEN / row["file"]
+    found = [text]
+    if row["file"].startswith("real/"):
+        found.append(CORPUS / f"{text.stem}.pdf")
+        found += sorted((GOLDEN / "variants").glob(f"{text.stem}.*.txt"))
+    else:
+        found.append(CORPUS / text.name)
+    return found
+
+
+CASES = [(row, path) for row in truth_rows() for path in shapes(row)]
+
+
+def test_every_shape_is_covered():
+    kinds = {path.suffix if "variants" not in str(path) else path.suffixes[0] for _, path in CASES}
+    assert kinds == {".txt", ".pdf", ".layout", ".raw"}
+    assert len(truth_rows()) == 25
+    assert sum(path.suffix == ".pdf" for _, path in CASES) == 20
+
+
+@pytest.mark.parametrize(
+    ("row", "path"), CASES, ids=[str(p.relative_to(p.parents[1])) for _, p in CASES]
+)
+def test_letter_matches_truth(row, path):
+    got = read_letter(path).to_dict()
+    for key, expected in row.items():
+        if key == "file":
+            continue
+        if key == "items":
+            items = [{k: item[k] for k in ITEM_KEYS if k in item} for item in got["items"]]
+            assert items == expected
+        else:
+            assert got[key] == expected, key
+    assert got["warnings"] == []
+
+
+def prose(text: str) -> str:
+    # pdftotext drops a line-end hyphen ("10-30-" + "2016" -> "10-302016"); compare prose
+    # without hyphens and spaces so that only that difference is forgiven.
+    return re.sub(r"[\s-]", "", text)
+
+
+@pytest.mark.parametrize("text_path", sorted((GOLDEN / "real").glob("*.txt")), ids=lambda p: p.stem)
+def test_pdf_parses_to_the_same_record_as_its_pdftotext_text(text_path):
+    from_text = read_letter(text_path).to_dict()
+    from_pdf = read_letter(CORPUS / f"{text_path.stem}.pdf").to_dict()
+    for record in (from_text, from_pdf):
+        record.pop("path")
+        record["summary"] = prose(record["summary"])
+        for item in record["items"]:
+            item["rationale"] = prose(item["rationale"])
+    assert from_pdf == from_text
+
+
+def test_older_format_2013_letter():
+    letter = read_letter(GOLDEN / "older-format" / "2013-letter-excerpt.txt")
+    assert [(i.item, i.outcome) for i in letter.items] == [
+        ("a 28 day functional restoration program", "Upheld"),
+        ("a 6 month follow-up aftercare program", "Upheld"),
+    ]
+    assert letter.decision_date.isoformat() == "2013-09-26"
+    assert letter.application_received.isoformat() == "2013-09-06"
+    assert letter.ur_denial_date.isoformat() == "2013-08-30"
+    assert letter.injury_date.isoformat() == "2001-08-28"
+    assert letter.specialties == ("Occupational Medicine",)
+    assert letter.license_states == ("California",)
+    assert (letter.age, letter.sex) == (44, "female")
+    assert all(item.category == "program" for item in letter.items)
