@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
 from .letters import LetterError, find_letter_files, read_letter
 from .render import print_letters, write_json_lines
 
@@ -78,3 +80,108 @@ def parse(
         else:
             print_letters([letter], console)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_OK)
+
+
+IndexOption = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder [default: ./index, or $IMR_SEARCH_INDEX]."),
+]
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Letter files (.txt, .pdf) or folders.")],
+    index_dir: IndexOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start a new index.")] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Parsing processes [default: one per core].")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
+) -> None:
+    """Index letters for searching; a re-run indexes only what changed.
+
+    New and changed files are parsed and indexed, the letters of deleted files removed,
+    the rest skipped. The same letter reached twice (by case number, or by content where
+    it has none) is indexed once.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    index_dir = index_dir or default_index_dir()
+    console = Console(highlight=False)
+    show_bar = not quiet and console.is_terminal
+    bar = Progress(
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} letters/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not show_bar,
+    )
+    task = bar.add_task("files", total=None, rate="-")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-6)
+        bar.update(task, completed=done, total=total, rate=f"{rate:.0f}")
+
+    try:
+        with bar:
+            report = index_paths(paths, index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
+    except IndexUnusable as exc:
+        error_console().print(f"imr-search: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        error_console().print(
+            "imr-search: interrupted; the index is as it was before this run", markup=False
+        )
+        raise typer.Exit(130) from None
+    print_index_report(report, console)
+    raise typer.Exit(EXIT_ERROR if report.skipped else EXIT_OK)
+
+
+def print_index_report(report, console: Console) -> None:
+    console.print(
+        f"indexed {report.letters} letters, {report.items} items in {report.seconds:.1f} s: "
+        f"{len(report.new)} new, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
+        f"{len(report.duplicates)} duplicates",
+        markup=False,
+    )
+    for path, kept in report.duplicates.items():
+        console.print(f"  duplicate: {path} is the letter of {kept}; kept {kept}", markup=False)
+    for path, reason in report.skipped.items():
+        error_console().print(f"imr-search: {path}: skipped: {reason}", markup=False)
+
+
+@app.command()
+def info(index_dir: IndexOption = None) -> None:
+    """What an index holds: letters, items, decision dates, size, schema version."""
+    index_dir = index_dir or default_index_dir()
+    try:
+        facts = index_info(index_dir)
+    except IndexUnusable as exc:
+        error_console().print(f"imr-search: {exc}", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    console = Console(highlight=False)
+    for name, value in facts.items():
+        console.print(f"{name.replace('_', ' ')}: {value}", markup=False)
+
+
+def main() -> None:
+    """The console script: the app, with any unforeseen error as one line, not a traceback."""
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001
+        error_console().print(
+            f"imr-search: internal error ({type(exc).__name__}: {exc})", markup=False
+        )
+        sys.exit(EXIT_ERROR)

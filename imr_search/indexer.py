@@ -1,0 +1,377 @@
+"""Build and update an index: letters parsed in worker processes, one writer, a manifest of
+indexed files so that a re-run only does what changed.
+
+Crash safety comes from Whoosh's commit: a generation becomes visible only when its table
+of contents is written, and the manifest is replaced (atomically) only after that commit.
+A run killed at any point leaves the last committed index; the next run sees the files the
+manifest does not vouch for and indexes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from .letters import LetterError, find_letter_files, read_letter
+from .models import Letter
+from .schema import SCHEMA_VERSION, build_schema, facet_value
+
+META_FILE = "imr-search.json"
+MANIFEST_FILE = "manifest.json"
+INDEX_NAME = "imr"
+WRITER_LIMIT_MB = 256
+
+
+class IndexUnusable(Exception):
+    """An index that cannot be used as asked; the message says why and what to do."""
+
+
+@dataclass
+class IndexReport:
+    letters: int = 0
+    items: int = 0
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # path -> reason
+    duplicates: dict[str, str] = field(default_factory=dict)  # path -> path kept
+    seconds: float = 0.0
+
+
+Progress = Callable[[int, int], None]
+
+
+def default_index_dir() -> Path:
+    return Path(os.environ.get("IMR_SEARCH_INDEX", "index"))
+
+
+# ---------------------------------------------------------------- index folder
+
+
+def read_meta(index_dir: Path) -> dict | None:
+    try:
+        return json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def open_index(index_dir: Path):
+    """An existing index for reading. Raises IndexUnusable with what to do."""
+    meta = read_meta(index_dir)
+    if meta is None or not whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME):
+        raise IndexUnusable(f"no index at {index_dir}; run `imr-search index PATH` first")
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise IndexUnusable(
+            f"the index at {index_dir} was built by an incompatible version (schema "
+            f"{meta.get('schema_version')}, this version reads {SCHEMA_VERSION}); rebuild it "
+            "with `imr-search index --rebuild PATH`"
+        )
+    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+
+
+def open_for_writing(index_dir: Path, rebuild: bool):
+    """The index to write to, created where there is none. Refuses foreign folders."""
+    meta = read_meta(index_dir)
+    occupied = index_dir.exists() and any(index_dir.iterdir())
+    if occupied and meta is None:
+        raise IndexUnusable(
+            f"{index_dir} holds something other than an imr-search index; refusing to "
+            "overwrite it (choose another folder with --index)"
+        )
+    if meta is not None and not rebuild:
+        return open_index(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if meta is not None:  # --rebuild: the lock must be ours before anything is cleared
+        try:
+            lock_holder = open_index_raw(index_dir).writer()
+        except LockError as exc:
+            raise IndexUnusable(in_use(index_dir)) from exc
+        lock_holder.cancel()
+        (index_dir / MANIFEST_FILE).unlink(missing_ok=True)
+    ix = whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json_atomically(
+        index_dir / META_FILE, {"schema_version": SCHEMA_VERSION, "created": now, "updated": None}
+    )
+    return ix
+
+
+def open_index_raw(index_dir: Path):
+    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+
+
+def in_use(index_dir: Path) -> str:
+    return f"index is in use: another imr-search is writing to {index_dir}; try again when it ends"
+
+
+# ---------------------------------------------------------------- documents
+
+
+def letter_key(letter: Letter) -> str:
+    """A letter's identity: its case number, else a digest of what it says."""
+    if letter.has_case_number:
+        return letter.case
+    content = letter.summary + "".join(f"|{i.item}|{i.outcome}|{i.rationale}" for i in letter.items)
+    return "sha:" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:20]
+
+
+def to_datetime(value: date | None) -> datetime | None:
+    return datetime(value.year, value.month, value.day) if value else None
+
+
+def facet_list(values: Iterable[str | None]) -> str:
+    return ",".join(dict.fromkeys(facet_value(v) for v in values if v))
+
+
+def documents(letter: Letter, key: str) -> list[dict]:
+    """The index documents of a letter: one per item, or one `unknown` where it has none."""
+    shared = {
+        "letter_key": key,
+        "case": letter.case,
+        "specialty": facet_list(letter.specialties),
+        "license_state": facet_list(letter.license_states),
+        "summary": letter.summary,
+        "path": letter.path,
+    }
+    for name in (
+        "decision_date",
+        "date_assigned",
+        "injury_date",
+        "ur_denial_date",
+        "application_received",
+    ):
+        value = to_datetime(getattr(letter, name))
+        if value:
+            shared[name] = value
+    if letter.decision_date:
+        shared["year"] = letter.decision_date.year
+    if letter.age is not None:
+        shared["age"] = letter.age
+    if letter.sex:
+        shared["sex"] = letter.sex
+    if not letter.items:
+        return [
+            dict(
+                shared,
+                doc_id=f"{key}#0",
+                item_no=0,
+                outcome="unknown",
+                item="",
+                category="",
+                guideline_source="none",
+            )
+        ]
+    docs = []
+    for item in letter.items:
+        docs.append(
+            dict(
+                shared,
+                doc_id=f"{key}#{item.position}",
+                item_no=item.position,
+                item=item.item,
+                outcome=item.outcome,
+                category=facet_list([item.category]),
+                drug=facet_list(item.drug.split(" / ") if item.drug else []),
+                drug_class=facet_list([item.drug_class]),
+                guideline_source=facet_list(item.guideline_sources),
+                guideline=f"{item.claims_guideline.text}\n{item.maximus_guideline.text}",
+                rationale=item.rationale,
+            )
+        )
+    return docs
+
+
+# ---------------------------------------------------------------- files
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load(path: str) -> tuple[str, Letter | None, str | None]:
+    """Worker: (path, letter, None) or (path, None, reason). Never raises."""
+    try:
+        return path, read_letter(Path(path)), None
+    except LetterError as exc:
+        return path, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bad file must not stop the others
+        return path, None, f"unexpected error ({type(exc).__name__}: {exc})"
+
+
+def parse_all(paths: list[str], jobs: int, progress: Progress | None):
+    """Letters of `paths`, in order, parsed by `jobs` worker processes."""
+    total = len(paths)
+    if jobs <= 1 or total < 8:
+        results = map(load, paths)
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        results = pool.map(load, paths, chunksize=max(1, min(64, total // (jobs * 8))))
+    try:
+        for done, result in enumerate(results, start=1):
+            if progress:
+                progress(done, total)
+            yield result
+    finally:
+        if jobs > 1 and total >= 8:
+            pool.shutdown(cancel_futures=True)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def index_paths(
+    paths: list[Path],
+    index_dir: Path,
+    *,
+    rebuild: bool = False,
+    jobs: int = 0,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Index the letters under `paths` into `index_dir`, incrementally. Raises IndexUnusable."""
+    started = time.perf_counter()
+    jobs = jobs or os.cpu_count() or 1
+    ix = open_for_writing(index_dir, rebuild)
+    try:
+        writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    except LockError as exc:
+        raise IndexUnusable(in_use(index_dir)) from exc
+    try:
+        report, manifest = update(writer, index_dir, paths, jobs, progress)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    write_json_atomically(index_dir / MANIFEST_FILE, {"files": manifest})
+    meta = read_meta(index_dir) or {}
+    meta["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json_atomically(index_dir / META_FILE, meta)
+    with ix.searcher() as searcher:
+        report.items = searcher.doc_count()
+        report.letters = len(list(searcher.lexicon("letter_key")))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def read_manifest(index_dir: Path) -> dict[str, dict]:
+    try:
+        return json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def update(writer, index_dir: Path, paths: list[Path], jobs: int, progress: Progress | None):
+    """Stage every change in `writer`; return the report and the manifest to commit."""
+    report = IndexReport()
+    old = read_manifest(index_dir)
+    manifest: dict[str, dict] = {}
+    owner = {
+        entry["key"]: path
+        for path, entry in old.items()
+        if entry.get("key") and not entry.get("duplicate_of")
+    }
+    seen: set[str] = set()
+    to_parse: list[tuple[str, os.stat_result, str]] = []
+    for file in find_letter_files(paths):
+        path = str(file.resolve())
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            report.skipped[str(file)] = f"cannot read: {exc.strerror}"
+            continue
+        entry = old.get(path)
+        if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
+            manifest[path] = entry
+            report.unchanged += 1
+            continue
+        digest = file_digest(file)
+        if entry and entry["sha256"] == digest:
+            manifest[path] = dict(entry, mtime_ns=stat.st_mtime_ns)
+            report.unchanged += 1
+            continue
+        to_parse.append((path, stat, digest))
+
+    for path, entry in old.items():
+        if path in seen:
+            continue
+        if os.path.exists(path):  # indexed by an earlier run over other paths
+            manifest[path] = entry
+            continue
+        if not entry.get("duplicate_of") and entry.get("key"):
+            writer.delete_by_term("letter_key", entry["key"])
+            owner.pop(entry["key"], None)
+        report.removed.append(path)
+
+    by_path = {path: (stat, digest) for path, stat, digest in to_parse}
+    for path, letter, reason in parse_all([p for p, _, _ in to_parse], jobs, progress):
+        stat, digest = by_path[path]
+        if letter is None:
+            report.skipped[path] = reason
+            if path in old:  # keep what was indexed from its last good version
+                manifest[path] = old[path]
+            continue
+        key = letter_key(letter)
+        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest, "key": key}
+        kept = owner.get(key)
+        if kept and kept != path and (kept in manifest or os.path.exists(kept)):
+            report.duplicates[path] = kept
+            manifest[path] = dict(entry, duplicate_of=kept)
+            continue
+        previous = old.get(path, {}).get("key")
+        if previous and previous != key and owner.get(previous) == path:
+            writer.delete_by_term("letter_key", previous)
+            owner.pop(previous)
+        writer.delete_by_term("letter_key", key)
+        for document in documents(letter, key):
+            writer.add_document(**document)
+        owner[key] = path
+        manifest[path] = entry
+        (report.updated if path in old else report.new).append(path)
+    return report, manifest
+
+
+def index_info(index_dir: Path) -> dict:
+    """Size and contents of an index. Raises IndexUnusable."""
+    ix = open_index(index_dir)
+    meta = read_meta(index_dir) or {}
+    with ix.searcher() as searcher:
+        items = searcher.doc_count()
+        letters = len(list(searcher.lexicon("letter_key")))
+        decided = [
+            fields["decision_date"]
+            for fields in searcher.all_stored_fields()
+            if fields.get("decision_date")
+        ]
+        dates = (min(decided), max(decided)) if decided else (None, None)
+    size = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file())
+    return {
+        "index": str(index_dir),
+        "letters": letters,
+        "items": items,
+        "decided_from": dates[0].date().isoformat() if dates[0] else None,
+        "decided_to": dates[1].date().isoformat() if dates[1] else None,
+        "size_bytes": size,
+        "schema_version": meta.get("schema_version"),
+        "created": meta.get("created"),
+        "updated": meta.get("updated"),
+        "files": len(read_manifest(index_dir)),
+    }

@@ -1,0 +1,84 @@
+"""The index schema, in one place: one Whoosh document per disputed item.
+
+Each document carries its letter's fields too, so that `"acute exacerbation" AND
+outcome:Upheld` is about one item's rationale and that same item's outcome.
+"""
+
+from __future__ import annotations
+
+import re
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+# Bump when documents or analyzers change in a way an old index cannot serve.
+SCHEMA_VERSION = 1
+
+# Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
+# "EMG/NCV", "0.025%".
+TOKEN = r"#?\w+(?:[-/.]\w+)*%?"
+
+
+class PartsFilter(Filter):
+    """Also index the parts of a joined token at its position ("l4-l5" -> "l4", "l5"),
+    so that `L4` finds "L4-L5" and `emg` finds "EMG/NCV"."""
+
+    SPLIT = re.compile(r"[-/.#%]+")
+
+    def __call__(self, tokens):
+        for token in tokens:
+            yield token
+            whole = token.text
+            parts = [part for part in self.SPLIT.split(whole) if part]
+            if len(parts) > 1 or (parts and parts[0] != whole):
+                for part in parts:
+                    token.text = part
+                    yield token
+                token.text = whole
+
+
+def prose_analyzer():
+    """Stemmed, lower-cased, stop words kept: "not medically necessary" keeps its "not"."""
+    return RegexTokenizer(TOKEN) | LowercaseFilter() | PartsFilter() | StemFilter()
+
+
+def facet_field() -> KEYWORD:
+    """A normalised facet value list (see `facet_value`), case-insensitive, countable."""
+    return KEYWORD(stored=True, commas=True, lowercase=True, scorable=False)
+
+
+def facet_value(value: str) -> str:
+    """One spelling for one value: "Physical Medicine and Rehabilitation" and
+    "Physical Medicine & Rehabilitation" count as one."""
+    value = re.sub(r"\s+", " ", value.replace("&", " and ")).strip(" ,;.")
+    return value.lower()
+
+
+def build_schema() -> Schema:
+    prose = prose_analyzer()
+    return Schema(
+        doc_id=ID(unique=True, stored=True),
+        letter_key=ID(stored=True),
+        case=ID(stored=True, sortable=True),
+        item_no=NUMERIC(stored=True, sortable=True),
+        item=TEXT(analyzer=prose, stored=True),
+        outcome=KEYWORD(stored=True, lowercase=True, sortable=True, scorable=False),
+        specialty=facet_field(),
+        license_state=facet_field(),
+        category=facet_field(),
+        drug=facet_field(),
+        drug_class=facet_field(),
+        guideline_source=facet_field(),
+        guideline=TEXT(analyzer=prose, stored=True),
+        rationale=TEXT(analyzer=prose, stored=True),
+        summary=TEXT(analyzer=prose),
+        decision_date=DATETIME(stored=True, sortable=True),
+        date_assigned=DATETIME(stored=True),
+        injury_date=DATETIME(stored=True),
+        ur_denial_date=DATETIME(stored=True),
+        application_received=DATETIME(stored=True),
+        year=NUMERIC(stored=True, sortable=True),
+        age=NUMERIC(stored=True),
+        sex=KEYWORD(stored=True, lowercase=True, scorable=False),
+        path=STORED(),
+    )
