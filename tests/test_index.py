@@ -1,0 +1,206 @@
+"""Indexing the sample corpus into a real Whoosh index on disk."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from whoosh.query import Term
+
+from imr_search.cli import app
+from imr_search.indexer import (
+    IndexUnusable,
+    index_info,
+    index_paths,
+    letter_key,
+    open_index,
+)
+from imr_search.letters import read_letter
+
+from .conftest import CORPUS, GOLDEN, truth_rows
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    return folder
+
+
+def stored(index_dir: Path) -> dict[tuple[str, int], dict]:
+    with open_index(index_dir).searcher() as searcher:
+        return {(d["case"], d["item_no"]): d for d in searcher.all_stored_fields()}
+
+
+def truth_items() -> dict[tuple[str, int], str]:
+    expected = {}
+    for row in truth_rows():
+        case = row["case"] or Path(row["file"]).stem
+        for position, item in enumerate(row["items"], start=1):
+            expected[(case, position)] = item["outcome"]
+    return expected
+
+
+def test_index_holds_every_truth_item_with_its_outcome(corpus, tmp_path):
+    report = index_paths([corpus], tmp_path / "ix", jobs=2)
+    expected = truth_items()
+    assert (report.letters, report.items) == (len(truth_rows()), len(expected))
+    assert len(report.new) == 25 and not report.skipped
+    docs = stored(tmp_path / "ix")
+    assert {key: doc["outcome"] for key, doc in docs.items()} == expected
+
+
+def test_fields_are_normalised_and_case_insensitive(corpus, tmp_path):
+    index_paths([corpus], tmp_path / "ix", jobs=1)
+    with open_index(tmp_path / "ix").searcher() as searcher:
+        pmr = {d["case"] for d in searcher.documents(specialty="physical medicine and rehabilitation")}
+        # "&" in the real letters, "and" in a seed letter: one value.
+        assert {"CM16-0230651", "CM16-0231745", "CM16-0249724", "000_9dd21c29f48658d3"} <= pmr
+        outcome = searcher.schema["outcome"]
+        assert list(outcome.process_text("Upheld")) == list(outcome.process_text("upheld"))
+        flexeril = [d for d in searcher.documents(drug="cyclobenzaprine")]
+        assert len(flexeril) == 6
+        rationale = searcher.schema["rationale"]
+        assert {"l4-l5", "l4", "l5"} <= set(rationale.process_text("at L4-L5"))
+        assert "#60" in set(rationale.process_text("Flexeril 10mg #60"))
+        assert "not" in set(rationale.process_text("is not medically necessary"))
+
+
+def test_reindex_skips_unchanged_and_follows_add_modify_delete(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    held_back = corpus / "CM17-0019011.pdf"
+    aside = tmp_path / held_back.name
+    held_back.rename(aside)
+    index_paths([corpus], ix, jobs=1)
+    assert ("CM17-0019011", 1) not in stored(ix)
+
+    aside.rename(held_back)  # add
+    report = index_paths([corpus], ix, jobs=1)
+    assert (len(report.new), report.unchanged) == (1, 24)
+    assert stored(ix)[("CM17-0019011", 1)]["outcome"] == "Overturned"
+
+    seed = corpus / "003_5a544ee8a4f7ad7c.txt"  # modify: its first item is now Overturned
+    old_key = letter_key(read_letter(seed))
+    text = seed.read_text(encoding="utf-8").replace("Qty: 120:  Upheld", "Qty: 120:  Overturned")
+    seed.write_text(text, encoding="utf-8")
+    report = index_paths([corpus], ix, jobs=1)
+    assert (report.updated, report.unchanged) == ([str(seed.resolve())], 24)
+    docs = stored(ix)
+    assert docs[(seed.stem, 1)]["outcome"] == "Overturned"
+    with open_index(ix).searcher() as searcher:
+        assert not list(searcher.documents(letter_key=old_key))
+
+    (corpus / "CM16-0230651.pdf").unlink()  # delete
+    report = index_paths([corpus], ix, jobs=1)
+    assert len(report.removed) == 1
+    docs = stored(ix)
+    assert not [key for key in docs if key[0] == "CM16-0230651"]
+    assert len(docs) == len(truth_items()) - 10
+
+
+def test_same_letter_twice_is_indexed_once(corpus, tmp_path):
+    shutil.copy(GOLDEN / "real" / "CM16-0213037.txt", corpus / "CM16-0213037.txt")
+    shutil.copy(corpus / "000_9dd21c29f48658d3.txt", corpus / "copy-of-seed.txt")
+    report = index_paths([corpus], tmp_path / "ix", jobs=1)
+    assert report.letters == 25 and report.items == len(truth_items())
+    assert report.duplicates == {
+        str((corpus / "CM16-0213037.txt").resolve()): str((corpus / "CM16-0213037.pdf").resolve()),
+        str((corpus / "copy-of-seed.txt").resolve()): str(
+            (corpus / "000_9dd21c29f48658d3.txt").resolve()
+        ),
+    }
+
+
+def test_letter_without_items_is_kept_as_unknown(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "partial.txt").write_text(
+        "CLINICAL CASE SUMMARY\nA 40 year old male.\nIMR ISSUES, DECISIONS AND RATIONALES\n"
+        "The letter was cut off here.\n"
+    )
+    report = index_paths([folder], tmp_path / "ix", jobs=1)
+    assert (report.letters, report.items) == (1, 1)
+    assert stored(tmp_path / "ix")[("partial", 0)]["outcome"] == "unknown"
+
+
+def run_cli(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_bad_file_among_good_ones(corpus, tmp_path):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (corpus / "empty.txt").write_bytes(b"")
+    result = run_cli("index", str(corpus), "--index", str(tmp_path / "ix"), "--quiet")
+    assert result.exit_code == 2
+    assert "25 new" in result.stdout
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert any("broken.pdf: skipped: damaged or truncated PDF" in line for line in errors)
+    assert any("empty.txt: skipped: empty file" in line for line in errors)
+    assert index_info(tmp_path / "ix")["letters"] == 25
+
+
+def test_index_in_use_is_refused(corpus, tmp_path):
+    index_paths([corpus], tmp_path / "ix", jobs=1)
+    writer = open_index(tmp_path / "ix").writer()
+    try:
+        result = run_cli("index", str(corpus), "--index", str(tmp_path / "ix"))
+    finally:
+        writer.cancel()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("imr-search: index is in use")
+
+
+def test_foreign_folder_and_old_schema_are_refused(corpus, tmp_path):
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(IndexUnusable, match="something other than an imr-search index"):
+        index_paths([corpus], foreign)
+    assert (foreign / "cat.jpg").read_bytes() == b"\xff\xd8"
+
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    meta = json.loads((ix / "imr-search.json").read_text())
+    (ix / "imr-search.json").write_text(json.dumps(dict(meta, schema_version=0)))
+    result = run_cli("info", "--index", str(ix))
+    assert result.exit_code == 2
+    assert "incompatible version" in result.stderr and "--rebuild" in result.stderr
+    result = run_cli("index", "--rebuild", str(corpus), "--index", str(ix), "--quiet")
+    assert result.exit_code == 0
+    assert index_info(ix)["items"] == len(truth_items())
+
+
+def many_letters(folder: Path, count: int) -> None:
+    """`count` distinct letters without case numbers, from the seed letters."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(CORPUS.glob("*.txt"))
+    for n in range(count):
+        text = seeds[n % len(seeds)].read_text(encoding="utf-8")
+        text = text.replace("CLINICAL CASE SUMMARY", f"CLINICAL CASE SUMMARY \n\nLetter {n}.", 1)
+        (folder / f"letter-{n:05d}.txt").write_text(text, encoding="utf-8")
+
+
+def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    before = index_info(ix)["items"]
+    many_letters(corpus / "more", 3000)
+    command = [sys.executable, "-c", "from imr_search.cli import main; main()",
+               "index", str(corpus), "--index", str(ix), "--jobs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.5)
+    assert process.poll() is None, "the run ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert index_info(ix)["items"] == before  # the last commit, searchable
+    with open_index(ix).searcher() as searcher:
+        assert searcher.search(Term("outcome", "overturned")).estimated_length() > 0
+    report = index_paths([corpus], ix, jobs=2)
+    assert len(report.new) == 3000 and report.unchanged == 25
+    assert report.letters == 25 + 3000
