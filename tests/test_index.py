@@ -58,7 +58,8 @@ def test_index_holds_every_truth_item_with_its_outcome(corpus, tmp_path):
 def test_fields_are_normalised_and_case_insensitive(corpus, tmp_path):
     index_paths([corpus], tmp_path / "ix", jobs=1)
     with open_index(tmp_path / "ix").searcher() as searcher:
-        pmr = {d["case"] for d in searcher.documents(specialty="physical medicine and rehabilitation")}
+        pmr_docs = searcher.documents(specialty="physical medicine and rehabilitation")
+        pmr = {d["case"] for d in pmr_docs}
         # "&" in the real letters, "and" in a seed letter: one value.
         assert {"CM16-0230651", "CM16-0231745", "CM16-0249724", "000_9dd21c29f48658d3"} <= pmr
         outcome = searcher.schema["outcome"]
@@ -191,8 +192,17 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     index_paths([corpus], ix, jobs=1)
     before = index_info(ix)["items"]
     many_letters(corpus / "more", 3000)
-    command = [sys.executable, "-c", "from imr_search.cli import main; main()",
-               "index", str(corpus), "--index", str(ix), "--jobs", "1"]
+    command = [
+        sys.executable,
+        "-c",
+        "from imr_search.cli import main; main()",
+        "index",
+        str(corpus),
+        "--index",
+        str(ix),
+        "--jobs",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2.5)
     assert process.poll() is None, "the run ended before it could be killed"
