@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from enum import StrEnum
@@ -133,6 +135,15 @@ def index(
         rate = done / max(time.perf_counter() - started, 1e-6)
         bar.update(task, completed=done, total=total, rate=f"{rate:.0f}")
 
+    # Ctrl-C reaches every process of the terminal's group; forked workers (parsers, Whoosh
+    # sub-writers) inherit this handler and ignore it, the parent stops the run cleanly.
+    parent = os.getpid()
+
+    def interrupt(signum, frame) -> None:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
     try:
         with bar:
             report = index_paths(paths, index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
@@ -148,6 +159,9 @@ def index(
     raise typer.Exit(EXIT_ERROR if report.skipped else EXIT_OK)
 
 
+DUPLICATES_SHOWN = 10
+
+
 def print_index_report(report, console: Console) -> None:
     console.print(
         f"indexed {report.letters} letters, {report.items} items in {report.seconds:.1f} s: "
@@ -156,8 +170,13 @@ def print_index_report(report, console: Console) -> None:
         f"{len(report.duplicates)} duplicates",
         markup=False,
     )
-    for path, kept in report.duplicates.items():
+    shown = list(report.duplicates.items())[:DUPLICATES_SHOWN]
+    for path, kept in shown:
         console.print(f"  duplicate: {path} is the letter of {kept}; kept {kept}", markup=False)
+    if len(report.duplicates) > len(shown):
+        console.print(
+            f"  ... and {len(report.duplicates) - len(shown)} more duplicates", markup=False
+        )
     for path, reason in report.skipped.items():
         error_console().print(f"imr-search: {path}: skipped: {reason}", markup=False)
 

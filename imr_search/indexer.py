@@ -253,6 +253,10 @@ def index_paths(
     try:
         report, manifest = apply(writer, plan, jobs, progress)
     except BaseException:
+        # Whoosh's cancel leaves its sub-writer processes running on files it then deletes.
+        for task in getattr(writer, "tasks", ()):
+            task.terminate()
+            task.join()
         writer.cancel()
         raise
     writer.commit()

@@ -1,6 +1,7 @@
 """Indexing the sample corpus into a real Whoosh index on disk."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -185,6 +186,39 @@ def many_letters(folder: Path, count: int) -> None:
         text = seeds[n % len(seeds)].read_text(encoding="utf-8")
         text = text.replace("CLINICAL CASE SUMMARY", f"CLINICAL CASE SUMMARY \n\nLetter {n}.", 1)
         (folder / f"letter-{n:05d}.txt").write_text(text, encoding="utf-8")
+
+
+def start_index_run(corpus: Path, ix: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-c",
+        "from imr_search.cli import main; main()",
+        "index",
+        str(corpus),
+        "--index",
+        str(ix),
+        "--jobs",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    time.sleep(2.5)
+    assert process.poll() is None, "the run ended before it could be stopped"
+    return process
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_last_index(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    before = index_info(ix)["items"]
+    many_letters(corpus / "more", 3000)
+    process = start_index_run(corpus, ix)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.strip() == "imr-search: interrupted; the index is as it was before this run"
+    assert index_info(ix)["items"] == before
 
 
 def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path):
