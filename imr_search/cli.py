@@ -116,7 +116,7 @@ def index(
     )
 
     index_dir = index_dir or default_index_dir()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     show_bar = not quiet and console.is_terminal
     bar = Progress(
         TextColumn("indexing"),
