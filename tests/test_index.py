@@ -226,22 +226,9 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     index_paths([corpus], ix, jobs=1)
     before = index_info(ix)["items"]
     many_letters(corpus / "more", 3000)
-    command = [
-        sys.executable,
-        "-c",
-        "from imr_search.cli import main; main()",
-        "index",
-        str(corpus),
-        "--index",
-        str(ix),
-        "--jobs",
-        "1",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
-    assert process.poll() is None, "the run ended before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process = start_index_run(corpus, ix)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
     assert index_info(ix)["items"] == before  # the last commit, searchable
     with open_index(ix).searcher() as searcher:
         assert searcher.search(Term("outcome", "overturned")).estimated_length() > 0
