@@ -235,3 +235,28 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     report = index_paths([corpus], ix, jobs=2)
     assert len(report.new) == 3000 and report.unchanged == 25
     assert report.letters == 25 + 3000
+
+
+def test_second_run_while_one_writes_is_refused(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    many_letters(corpus / "more", 3000)
+    first = start_index_run(corpus, ix)
+    try:
+        second = run_cli("index", str(corpus), "--index", str(ix))
+    finally:
+        out, err = first.communicate(timeout=120)
+    assert second.exit_code == 2
+    assert second.stderr.strip() == (
+        f"imr-search: index is in use: another imr-search is writing to {ix}; "
+        "try again when it ends"
+    )
+    assert first.returncode == 0, err
+    assert index_info(ix)["letters"] == 25 + 3000
+
+
+def test_index_folder_from_environment(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("IMR_SEARCH_INDEX", str(tmp_path / "from-env"))
+    result = run_cli("index", str(corpus), "--quiet")
+    assert result.exit_code == 0
+    assert index_info(tmp_path / "from-env")["letters"] == 25
