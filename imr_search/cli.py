@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
-from .letters import LetterError, find_letter_files, read_letter
+from .letters import find_letter_files, read_letter_or_reason
 from .render import print_letters, write_json_lines
 
 app = typer.Typer(
@@ -30,7 +30,7 @@ def imr_search() -> None:
     """Search California workers' compensation Independent Medical Review decisions."""
 
 
-EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 2
 
 
 class ParseFormat(StrEnum):
@@ -38,12 +38,15 @@ class ParseFormat(StrEnum):
     table = "table"
 
 
-def error_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+def say(message: str) -> None:
+    """One line on stderr, as every problem is told."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"imr-search: {message}", markup=False
+    )
 
 
-def report(path: Path | str, problem: str) -> None:
-    error_console().print(f"imr-search: {path}: {problem}", markup=False)
+def report_problem(path: Path | str, problem: str) -> None:
+    say(f"{path}: {problem}")
 
 
 @app.command()
@@ -64,18 +67,13 @@ def parse(
     failed = False
     console = Console(highlight=False)
     for path in find_letter_files(paths):
-        try:
-            letter = read_letter(path)
-        except LetterError as exc:
-            report(path, str(exc))
-            failed = True
-            continue
-        except Exception as exc:  # noqa: BLE001 - one line per file, never a traceback
-            report(path, f"unexpected error ({type(exc).__name__}: {exc})")
+        letter, reason = read_letter_or_reason(path)
+        if letter is None:
+            report_problem(path, reason)
             failed = True
             continue
         for warning in letter.warnings:
-            report(path, f"warning: {warning}")
+            report_problem(path, f"warning: {warning}")
         if format is ParseFormat.json:
             write_json_lines([letter.to_dict()], sys.stdout)
             sys.stdout.flush()
@@ -148,12 +146,10 @@ def index(
         with bar:
             report = index_paths(paths, index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
     except IndexUnusable as exc:
-        error_console().print(f"imr-search: {exc}", markup=False)
+        say(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
-        error_console().print(
-            "imr-search: interrupted; the index is as it was before this run", markup=False
-        )
+        say("interrupted; the index is as it was before this run")
         raise typer.Exit(130) from None
     print_index_report(report, console)
     raise typer.Exit(EXIT_ERROR if report.skipped else EXIT_OK)
@@ -178,7 +174,7 @@ def print_index_report(report, console: Console) -> None:
             f"  ... and {len(report.duplicates) - len(shown)} more duplicates", markup=False
         )
     for path, reason in report.skipped.items():
-        error_console().print(f"imr-search: {path}: skipped: {reason}", markup=False)
+        report_problem(path, f"skipped: {reason}")
 
 
 @app.command()
@@ -188,7 +184,7 @@ def info(index_dir: IndexOption = None) -> None:
     try:
         facts = index_info(index_dir)
     except IndexUnusable as exc:
-        error_console().print(f"imr-search: {exc}", markup=False)
+        say(str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     console = Console(highlight=False)
     for name, value in facts.items():
@@ -200,7 +196,5 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # noqa: BLE001
-        error_console().print(
-            f"imr-search: internal error ({type(exc).__name__}: {exc})", markup=False
-        )
+        say(f"internal error ({type(exc).__name__}: {exc})")
         sys.exit(EXIT_ERROR)

@@ -22,7 +22,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
-from .letters import LetterError, find_letter_files, read_letter
+from .letters import find_letter_files, read_letter_or_reason
 from .models import Letter
 from .schema import SCHEMA_VERSION, build_schema, facet_value
 
@@ -83,7 +83,7 @@ def open_index(index_dir: Path):
             f"{meta.get('schema_version')}, this version reads {SCHEMA_VERSION}); rebuild it "
             "with `imr-search index --rebuild PATH`"
         )
-    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    return open_index_raw(index_dir)
 
 
 def open_for_writing(index_dir: Path, rebuild: bool):
@@ -207,29 +207,24 @@ def file_digest(path: Path) -> str:
 
 def load(path: str) -> tuple[str, Letter | None, str | None]:
     """Worker: (path, letter, None) or (path, None, reason). Never raises."""
-    try:
-        return path, read_letter(Path(path)), None
-    except LetterError as exc:
-        return path, None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - a bad file must not stop the others
-        return path, None, f"unexpected error ({type(exc).__name__}: {exc})"
+    return (path, *read_letter_or_reason(Path(path)))
 
 
 def parse_all(paths: list[str], jobs: int, progress: Progress | None):
     """Letters of `paths`, in order, parsed by `jobs` worker processes."""
     total = len(paths)
-    if jobs <= 1 or total < 8:
-        results = map(load, paths)
-    else:
-        pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and total >= 8 else None
+    if pool:
         results = pool.map(load, paths, chunksize=max(1, min(64, total // (jobs * 8))))
+    else:
+        results = map(load, paths)
     try:
         for done, result in enumerate(results, start=1):
             if progress:
                 progress(done, total)
             yield result
     finally:
-        if jobs > 1 and total >= 8:
+        if pool:
             pool.shutdown(cancel_futures=True)
 
 
@@ -265,8 +260,7 @@ def index_paths(
     meta["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json_atomically(index_dir / META_FILE, meta)
     with ix.searcher() as searcher:
-        report.items = searcher.doc_count()
-        report.letters = len(list(searcher.lexicon("letter_key")))
+        report.letters, report.items = letters_and_items(searcher)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -385,13 +379,16 @@ def apply(writer, plan: Plan, jobs: int, progress: Progress | None):
     return report, manifest
 
 
+def letters_and_items(searcher) -> tuple[int, int]:
+    return len(list(searcher.lexicon("letter_key"))), searcher.doc_count()
+
+
 def index_info(index_dir: Path) -> dict:
     """Size and contents of an index. Raises IndexUnusable."""
     ix = open_index(index_dir)
     meta = read_meta(index_dir) or {}
     with ix.searcher() as searcher:
-        items = searcher.doc_count()
-        letters = len(list(searcher.lexicon("letter_key")))
+        letters, items = letters_and_items(searcher)
         decided = [
             fields["decision_date"]
             for fields in searcher.all_stored_fields()

@@ -44,3 +44,13 @@ def read_letter(path: Path) -> Letter:
     if NOT_A_LETTER in letter.warnings:
         raise LetterError(NOT_A_LETTER)
     return enrich_letter(replace(letter, warnings=extracted.warnings + letter.warnings))
+
+
+def read_letter_or_reason(path: Path) -> tuple[Letter | None, str | None]:
+    """(letter, None) or (None, why not): never raises, so one bad file stops no other."""
+    try:
+        return read_letter(path), None
+    except LetterError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the rest
+        return None, f"unexpected error ({type(exc).__name__}: {exc})"

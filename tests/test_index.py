@@ -208,27 +208,30 @@ def start_index_run(corpus: Path, ix: Path) -> subprocess.Popen:
     return process
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_the_last_index(corpus, tmp_path):
-    ix = tmp_path / "ix"
+def interrupted_run(corpus: Path, ix: Path, signum: int) -> tuple[int, int, str]:
+    """Index `corpus`, add 3000 letters, and signal a run indexing them while it works.
+
+    Returns the items of the index before that run, the run's exit status and stderr."""
     index_paths([corpus], ix, jobs=1)
     before = index_info(ix)["items"]
     many_letters(corpus / "more", 3000)
     process = start_index_run(corpus, ix)
-    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    os.killpg(process.pid, signum)  # as a terminal does: the whole process group
+    _, err = process.communicate(timeout=60)
+    return before, process.returncode, err
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_last_index(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    before, status, err = interrupted_run(corpus, ix, signal.SIGINT)
+    assert status == 130
     assert err.strip() == "imr-search: interrupted; the index is as it was before this run"
     assert index_info(ix)["items"] == before
 
 
 def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path):
     ix = tmp_path / "ix"
-    index_paths([corpus], ix, jobs=1)
-    before = index_info(ix)["items"]
-    many_letters(corpus / "more", 3000)
-    process = start_index_run(corpus, ix)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=60)
+    before, _, _ = interrupted_run(corpus, ix, signal.SIGKILL)
     assert index_info(ix)["items"] == before  # the last commit, searchable
     with open_index(ix).searcher() as searcher:
         assert searcher.search(Term("outcome", "overturned")).estimated_length() > 0
