@@ -15,7 +15,16 @@ from rich.console import Console
 
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
 from .letters import find_letter_files, read_letter_or_reason
-from .render import print_letters, write_json_lines
+from .querylang import QueryError
+from .render import (
+    letter_detail,
+    print_letters,
+    print_search_result,
+    write_json_lines,
+    write_search_csv,
+    write_search_json,
+)
+from .search import NotFound, Sort, find_letter, search
 
 app = typer.Typer(
     help="Search California workers' compensation Independent Medical Review decisions.",
@@ -30,12 +39,19 @@ def imr_search() -> None:
     """Search California workers' compensation Independent Medical Review decisions."""
 
 
-EXIT_OK, EXIT_ERROR = 0, 2
+# As ripgrep: 0 found, 1 nothing found, 2 error.
+EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
 
 
 class ParseFormat(StrEnum):
     json = "json"
     table = "table"
+
+
+class ResultFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def say(message: str) -> None:
@@ -189,6 +205,118 @@ def info(index_dir: IndexOption = None) -> None:
     console = Console(highlight=False)
     for name, value in facts.items():
         console.print(f"{name.replace('_', ' ')}: {value}", markup=False)
+
+
+NoColorOption = Annotated[
+    bool, typer.Option("--no-color", help="Plain output (as with NO_COLOR set, or when piped).")
+]
+
+
+def output_console(no_color: bool) -> Console:
+    return Console(highlight=False, no_color=no_color or None, soft_wrap=False)
+
+
+@app.command()
+def query(
+    query_text: Annotated[
+        str,
+        typer.Argument(
+            metavar="QUERY",
+            help="What to find, e.g. '\"acute exacerbation\" AND outcome:Upheld'; see README.",
+        ),
+    ],
+    index_dir: IndexOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Items (or letters) a page.")] = 10,
+    page: Annotated[int, typer.Option("--page", "-p", help="Which page, from 1.")] = 1,
+    sort: Annotated[
+        Sort,
+        typer.Option("--sort", help="relevance; decided: oldest first; -decided: newest first."),
+    ] = Sort.relevance,
+    facet: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--facet",
+            "-F",
+            help="Count matching items by a field (repeatable): specialty, license_state, "
+            "category, drug, drug_class, guideline_source, year, sex. Outcome is always counted.",
+        ),
+    ] = None,
+    letters: Annotated[
+        bool, typer.Option("--letters", help="One row per letter, its matching items under it.")
+    ] = False,
+    format: Annotated[
+        ResultFormat,
+        typer.Option(
+            "--format", "-f", help="table; json: JSON Lines, hits then a summary; csv: hits."
+        ),
+    ] = ResultFormat.table,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print how the query was read (on stderr).")
+    ] = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Find items: the matching items, ranked, with the sentence that matched, and counts.
+
+    Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
+    """
+    try:
+        result = search(
+            index_dir or default_index_dir(),
+            query_text,
+            limit=limit,
+            page=page,
+            sort=sort,
+            facets=tuple(facet or ()),
+            letters=letters,
+        )
+    except QueryError as exc:
+        say(f"query {query_text!r}: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except IndexUnusable as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    if explain:
+        say(f"query read as: {result.explained}")
+    if format is ResultFormat.json:
+        write_search_json(result, sys.stdout)
+    elif format is ResultFormat.csv:
+        write_search_csv(result, sys.stdout)
+    else:
+        print_search_result(result, output_console(no_color))
+    raise typer.Exit(EXIT_OK if result.total else EXIT_NOTHING)
+
+
+@app.command()
+def show(
+    case: Annotated[str, typer.Argument(help="The case number, as query results show it.")],
+    item: Annotated[
+        int | None, typer.Option("--item", "-i", help="Only this item (its number).")
+    ] = None,
+    index_dir: IndexOption = None,
+    format: Annotated[
+        ParseFormat, typer.Option("--format", "-f", help="table: for reading; json: the record.")
+    ] = ParseFormat.table,
+    no_color: NoColorOption = False,
+) -> None:
+    """Show a whole letter as parsed: dates, reviewer, summary, each item's outcome,
+    guidelines and rationale, and its source file."""
+    try:
+        letter, warnings = find_letter(index_dir or default_index_dir(), case, item)
+    except NotFound as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_NOTHING) from None
+    except IndexUnusable as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    for warning in warnings:
+        say(f"warning: {warning}")
+    if format is ParseFormat.json:
+        record = letter.to_dict()
+        if item is not None:
+            record["items"] = [i for i in record["items"] if i["position"] == item]
+        write_json_lines([record], sys.stdout)
+    else:
+        output_console(no_color).print(letter_detail(letter, item))
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from whoosh.index import LockError
 
 from .letters import find_letter_files, read_letter_or_reason
 from .models import Letter
-from .schema import SCHEMA_VERSION, build_schema, facet_value
+from .schema import FACETS, SCHEMA_VERSION, build_schema, facet_value
 
 META_FILE = "imr-search.json"
 MANIFEST_FILE = "manifest.json"
@@ -137,7 +137,24 @@ def to_datetime(value: date | None) -> datetime | None:
 
 
 def facet_list(values: Iterable[str | None]) -> str:
-    return ",".join(dict.fromkeys(facet_value(v) for v in values if v))
+    """Values as written, one per `facet_value` (the field's analyzer normalises them)."""
+    kept: dict[str, str] = {}
+    for value in values:
+        if value:
+            kept.setdefault(facet_value(value), value.strip())
+    return ",".join(kept.values())
+
+
+Labels = dict[str, dict[str, str]]  # facet field -> indexed value -> value as written
+
+
+def note_labels(labels: Labels, document: dict) -> None:
+    """Remember how each facet value was written, to show counts as the letters spell them."""
+    for name in FACETS:
+        if name in document:
+            for value in str(document[name]).split(","):
+                if value:
+                    labels.setdefault(name, {}).setdefault(facet_value(value), value)
 
 
 def documents(letter: Letter, key: str) -> list[dict]:
@@ -244,9 +261,11 @@ def index_paths(
     jobs = jobs or os.cpu_count() or 1
     ix = open_for_writing(index_dir, rebuild)
     plan = scan(index_dir, paths)
+    meta = read_meta(index_dir) or {}
+    labels: Labels = meta.get("labels", {})
     writer = open_writer(ix, index_dir, len(plan.to_parse), jobs)
     try:
-        report, manifest = apply(writer, plan, jobs, progress)
+        report, manifest = apply(writer, plan, jobs, progress, labels)
     except BaseException:
         # Whoosh's cancel leaves its sub-writer processes running on files it then deletes.
         for task in getattr(writer, "tasks", ()):
@@ -256,8 +275,8 @@ def index_paths(
         raise
     writer.commit()
     write_json_atomically(index_dir / MANIFEST_FILE, {"files": manifest})
-    meta = read_meta(index_dir) or {}
     meta["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    meta["labels"] = labels
     write_json_atomically(index_dir / META_FILE, meta)
     with ix.searcher() as searcher:
         report.letters, report.items = letters_and_items(searcher)
@@ -336,8 +355,9 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
     return Plan(old, report, manifest, to_parse, gone)
 
 
-def apply(writer, plan: Plan, jobs: int, progress: Progress | None):
-    """Stage every change in `writer`; return the report and the manifest to commit."""
+def apply(writer, plan: Plan, jobs: int, progress: Progress | None, labels: Labels):
+    """Stage every change in `writer`; return the report and the manifest to commit.
+    `labels` gains the spellings of the facet values added."""
     old, report, manifest, to_parse = plan.old, plan.report, plan.manifest, plan.to_parse
     owner = {
         entry["key"]: path
@@ -373,6 +393,7 @@ def apply(writer, plan: Plan, jobs: int, progress: Progress | None):
         writer.delete_by_term("letter_key", key)
         for document in documents(letter, key):
             writer.add_document(**document)
+            note_labels(labels, document)
         owner[key] = path
         manifest[path] = entry
         (report.updated if path in old else report.new).append(path)

@@ -1,7 +1,9 @@
-"""Output: letters and results as JSON Lines or rich tables. Nothing here parses or searches."""
+"""Output: letters and search results as JSON Lines, CSV or rich tables. Nothing here
+parses or searches."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable
 from typing import IO
@@ -12,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .models import OVERTURNED, UPHELD, Letter
+from .search import Hit, SearchResult, Snippet
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
@@ -86,3 +89,168 @@ def letter_panel(letter: Letter) -> Panel:
 def print_letters(letters: Iterable[Letter], console: Console) -> None:
     for letter in letters:
         console.print(letter_panel(letter))
+
+
+def letter_detail(letter: Letter, only_item: int | None = None) -> Group:
+    """All of a letter as parsed, for reading: header facts, summary, then each item with
+    its outcome, both sides' guidelines and the rationale."""
+    parts: list = [letter_panel(letter)]
+    if only_item is None and letter.summary:
+        parts += [Text("\nClinical case summary", style="bold"), Text(letter.summary)]
+    for item in letter.items:
+        if only_item is not None and item.position != only_item:
+            continue
+        heading = Text(f"\n#{item.position} {item.item}: ", style="bold")
+        parts.append(heading + outcome_text(item.outcome))
+        for label, cited in (
+            ("Cited by the claims administrator", item.claims_guideline),
+            ("Cited by the reviewer", item.maximus_guideline),
+        ):
+            if cited.text:
+                parts.append(Text(f"{label}: ", style="dim") + Text(cited.text))
+        parts.append(Text(item.rationale))
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------- search results
+
+MARK_STYLE = "bold reverse"
+LIST_SEPARATOR = "; "
+CSV_COLUMNS = (
+    "case",
+    "item_no",
+    "item",
+    "outcome",
+    "decision_date",
+    "specialties",
+    "license_states",
+    "drug",
+    "category",
+    "score",
+    "snippet",
+    "path",
+)
+
+
+def snippet_text(snippet: Snippet) -> Text:
+    text = Text(snippet.text)
+    for start, end in snippet.marks:
+        text.stylize(MARK_STYLE, start, end)
+    return text
+
+
+def hits_table(hits: Iterable[Hit], title: str | None = None, of_letter: bool = False) -> Table:
+    """One row per hit: case and decision date, item number, outcome, specialty, and the
+    item with the matching sentence under it. A letter's own hits (`of_letter`) leave out
+    what its title says."""
+    table = Table(title=title, title_justify="left", expand=True, show_lines=True)
+    if not of_letter:
+        table.add_column("Case / decided", no_wrap=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Outcome", no_wrap=True)
+    if not of_letter:
+        table.add_column("Specialty", ratio=1)
+    table.add_column("Item and matching text", ratio=4)
+    for hit in hits:
+        decided = hit.decision_date.isoformat() if hit.decision_date else ""
+        described = Text(hit.item, style="bold") + "\n" + snippet_text(hit.snippet)
+        if of_letter:
+            table.add_row(str(hit.item_no), outcome_text(hit.outcome), described)
+        else:
+            table.add_row(
+                f"{hit.case}\n{decided}",
+                str(hit.item_no),
+                outcome_text(hit.outcome),
+                ", ".join(hit.specialties),
+                described,
+            )
+    return table
+
+
+def facet_table(name: str, counts: dict[str, int], total: int) -> Table:
+    table = Table(title=name, title_justify="left")
+    table.add_column(name)
+    table.add_column("items", justify="right")
+    table.add_column("share", justify="right")
+    for value, count in counts.items():
+        shown = outcome_text(value) if name == "outcome" else value
+        table.add_row(shown, str(count), f"{count / total:.0%}" if total else "")
+    return table
+
+
+def print_search_result(result: SearchResult, console: Console) -> None:
+    if result.letters is not None:
+        for letter in result.letters:
+            title = " · ".join(
+                part
+                for part in (
+                    letter.case,
+                    letter.decision_date.isoformat() if letter.decision_date else "",
+                    ", ".join(letter.specialties),
+                    letter.path,
+                )
+                if part
+            )
+            console.print(hits_table(letter.items, title=title, of_letter=True))
+    elif result.hits:
+        console.print(hits_table(result.hits))
+    console.print(Text(result_summary(result)))
+    if not result.total:
+        return
+    for name in result.facet_names:
+        console.print(facet_table(name, result.facets[name], result.total))
+
+
+def result_summary(result: SearchResult) -> str:
+    if result.letters is not None:
+        first = (result.page - 1) * result.limit
+        shown = f"letters {first + 1}-{first + len(result.letters)}" if result.letters else "none"
+        return (
+            f"{result.total} items in {result.total_letters} letters match; "
+            f"showing {shown} (page {result.page})"
+        )
+    if not result.total:
+        return "no items match"
+    first = (result.page - 1) * result.limit
+    shown = f"{first + 1}-{first + len(result.hits)}" if result.hits else "none"
+    return f"{result.total} items match; showing {shown} (page {result.page})"
+
+
+def write_search_json(result: SearchResult, out: IO[str]) -> None:
+    """JSON Lines: one hit (or letter, with --letters) a line, then one summary."""
+    if result.letters is not None:
+        records: list[dict] = [
+            {
+                "type": "letter",
+                "case": letter.case,
+                "decision_date": letter.decision_date.isoformat() if letter.decision_date else None,
+                "specialties": list(letter.specialties),
+                "path": letter.path,
+                "items": [hit.to_dict() for hit in letter.items],
+            }
+            for letter in result.letters
+        ]
+    else:
+        records = [{"type": "hit", **hit.to_dict()} for hit in result.hits]
+    summary = {
+        "type": "summary",
+        "query": result.query,
+        "total": result.total,
+        "page": result.page,
+        "limit": result.limit,
+        "facets": result.facets,
+    }
+    if result.letters is not None:
+        summary["letters"] = result.total_letters
+    write_json_lines([*records, summary], out)
+
+
+def write_search_csv(result: SearchResult, out: IO[str]) -> None:
+    """A header row, then one row per hit (per matching item, letter by letter)."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for hit in result.hits:
+        row = hit.to_dict()
+        for name in ("specialties", "license_states"):
+            row[name] = LIST_SEPARATOR.join(row[name])
+        writer.writerow(["" if row[name] is None else row[name] for name in CSV_COLUMNS])

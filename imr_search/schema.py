@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import re
 
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter
+from whoosh.analysis import (
+    CommaSeparatedTokenizer,
+    Filter,
+    IDTokenizer,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+)
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 # Bump when documents or analyzers change in a way an old index cannot serve.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
 # "EMG/NCV", "0.025%".
@@ -28,6 +35,8 @@ class PartsFilter(Filter):
     def __call__(self, tokens):
         for token in tokens:
             yield token
+            if token.mode == "query":  # the whole token finds its own parts
+                continue
             whole = token.text
             parts = [part for part in self.SPLIT.split(whole) if part]
             if len(parts) > 1 or (parts and parts[0] != whole):
@@ -42,16 +51,50 @@ def prose_analyzer():
     return RegexTokenizer(TOKEN) | LowercaseFilter() | PartsFilter() | StemFilter()
 
 
-def facet_field() -> KEYWORD:
-    """A normalised facet value list (see `facet_value`), case-insensitive, countable."""
-    return KEYWORD(stored=True, commas=True, lowercase=True, scorable=False)
-
-
 def facet_value(value: str) -> str:
     """One spelling for one value: "Physical Medicine and Rehabilitation" and
     "Physical Medicine & Rehabilitation" count as one."""
     value = re.sub(r"\s+", " ", value.replace("&", " and ")).strip(" ,;.")
     return value.lower()
+
+
+class FacetValueFilter(Filter):
+    """`facet_value` on each token, at indexing and at query time alike."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = facet_value(token.text)
+            yield token
+
+
+def facet_field() -> KEYWORD:
+    """A comma-separated list of values, stored as written, indexed as `facet_value`s."""
+    field = KEYWORD(stored=True, commas=True, scorable=False)
+    field.analyzer = CommaSeparatedTokenizer() | FacetValueFilter()
+    return field
+
+
+# The fields `--facet` counts and `stats --by` groups by.
+FACETS = (
+    "outcome",
+    "specialty",
+    "license_state",
+    "category",
+    "drug",
+    "drug_class",
+    "guideline_source",
+    "year",
+    "sex",
+)
+# Fields queried when a query names none.
+DEFAULT_FIELDS = ("item", "rationale", "summary", "guideline")
+DATE_FIELDS = (
+    "decision_date",
+    "date_assigned",
+    "injury_date",
+    "ur_denial_date",
+    "application_received",
+)
 
 
 # Whoosh indexes a number once per precision step for fast ranges; letters need day and
@@ -68,8 +111,8 @@ def build_schema() -> Schema:
     prose = prose_analyzer()
     return Schema(
         doc_id=ID(unique=True, stored=True),
-        letter_key=ID(stored=True),
-        case=ID(stored=True, sortable=True),
+        letter_key=ID(stored=True, sortable=True),
+        case=ID(stored=True, sortable=True, analyzer=IDTokenizer() | LowercaseFilter()),
         item_no=NUMERIC(stored=True, sortable=True, shift_step=16),
         item=TEXT(analyzer=prose, stored=True),
         outcome=KEYWORD(stored=True, lowercase=True, sortable=True, scorable=False),
@@ -81,7 +124,7 @@ def build_schema() -> Schema:
         guideline_source=facet_field(),
         guideline=TEXT(analyzer=prose, stored=True),
         rationale=TEXT(analyzer=prose, stored=True),
-        summary=TEXT(analyzer=prose),
+        summary=TEXT(analyzer=prose, stored=True),
         decision_date=date_field(sortable=True),
         date_assigned=date_field(),
         injury_date=date_field(),

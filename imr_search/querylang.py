@@ -1,0 +1,331 @@
+"""A user's query string -> a Whoosh query over the schema.
+
+The syntax is Whoosh's (fields, "phrases", AND/OR/NOT, parentheses, * and ? wildcards,
+~fuzzy, "a b"~N proximity, [a TO b] ranges, field:<value), read the way an attorney means it:
+
+- bare words are ANDed and searched in the item, rationale, summary and guideline text;
+- field names are case-insensitive and have short aliases (`state`, `decided`, `injured`);
+- keyword values are case-insensitive and spelled either way ("&" or "and");
+- a date is a year, a month or a day, and stands for the whole of it: `decided:2016`,
+  `decided:[2016-01 TO 2016-06]`, `injured:<2010` (before 2010 began);
+- a drug's brand and generic names find each other, unless quoted: `flexeril` finds letters
+  about cyclobenzaprine, and `drug:Flexeril` is `drug:cyclobenzaprine`.
+
+Every mistake is a `QueryError` naming the column and what to do; nothing is read silently
+as something else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from functools import cache
+
+from dateutil import parser as dateparser
+from dateutil.relativedelta import relativedelta
+from whoosh import query as wq
+from whoosh.qparser import FuzzyTermPlugin, GtLtPlugin, MultifieldParser, syntax
+
+from .enrich import drug_table
+from .schema import DATE_FIELDS, DEFAULT_FIELDS, build_schema
+
+# Short names users type, and the plural or singular they may reach for.
+ALIASES = {
+    "state": "license_state",
+    "states": "license_state",
+    "license": "license_state",
+    "specialties": "specialty",
+    "decided": "decision_date",
+    "date": "decision_date",
+    "assigned": "date_assigned",
+    "injured": "injury_date",
+    "injury": "injury_date",
+    "denied": "ur_denial_date",
+    "received": "application_received",
+    "class": "drug_class",
+    "source": "guideline_source",
+    "guidelines": "guideline",
+    "items": "item",
+}
+NUMERIC_FIELDS = ("item_no", "year", "age")
+# Fields a query may name: everything indexed (the rest are stored for display only).
+HIDDEN_FIELDS = ("doc_id", "letter_key", "path")
+OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
+# Item text weighs most: a letter that names the treatment in dispute beats one that only
+# mentions it in passing.
+FIELD_BOOSTS = {"item": 2.0, "rationale": 1.0, "summary": 1.0, "guideline": 1.0}
+
+
+class QueryError(Exception):
+    """A query that cannot be read; the message names the column and what to do."""
+
+
+def query_fields() -> list[str]:
+    return [name for name in build_schema().names() if name not in HIDDEN_FIELDS]
+
+
+def parse_query(text: str) -> wq.Query:
+    """The Whoosh query for `text`. Raises QueryError."""
+    check_syntax(text)
+    if text.strip() == "*":
+        return wq.Every()
+    parsed = make_parser().parse(text)
+    for part in parsed.leaves():
+        if getattr(part, "error", None):
+            raise QueryError(f"cannot read {part}: {part.error}")
+    if parsed is wq.NullQuery:
+        raise QueryError("the query has nothing to search for")
+    return parsed
+
+
+@cache
+def make_parser() -> MultifieldParser:
+    parser = MultifieldParser(list(DEFAULT_FIELDS), build_schema(), fieldboosts=FIELD_BOOSTS)
+    parser.add_plugin(GtLtPlugin())
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(ReadingPlugin())
+    return parser
+
+
+def explain(parsed: wq.Query) -> str:
+    """The query as Whoosh reads it: fields, stems, phrases, date ranges by their days."""
+    return re.sub(r"\b(\w+):\[(\d{17,}|) TO (\d{17,}|)\]", _dates_shown, str(parsed))
+
+
+def _dates_shown(match: re.Match) -> str:
+    from whoosh.util.times import long_to_datetime
+
+    ends = [long_to_datetime(int(v)).date().isoformat() if v else "" for v in match.group(2, 3)]
+    return f"{match.group(1)}:[{ends[0]} TO {ends[1]}]"
+
+
+# ---------------------------------------------------------------- syntax checks
+
+
+def check_syntax(text: str) -> None:
+    """What Whoosh would silently guess at: unclosed quotes and brackets, operators with
+    nothing to join, fields with no value, ranges without TO."""
+    if not text.strip():
+        raise QueryError('the query is empty; try a word, a "phrase" or field:value')
+    masked = mask_phrases(text)
+    opened: list[tuple[str, int]] = []
+    for at, char in enumerate(masked):
+        if char in "([{":
+            opened.append((char, at))
+        elif char in ")]}":
+            if not opened:
+                raise QueryError(f"unmatched {char!r} at column {at + 1}; remove it")
+            opener, start = opened.pop()
+            if (opener == "(") != (char == ")"):
+                raise QueryError(
+                    f"{opener!r} at column {start + 1} is closed by {char!r} at column {at + 1}; "
+                    "a group is (...), a range [a TO b] or {a TO b}"
+                )
+            if opener != "(" and not re.search(r"\sTO\s|^TO\s|\sTO$", masked[start + 1 : at]):
+                raise QueryError(
+                    f"the range at column {start + 1} has no TO; write it [FROM TO UNTIL]"
+                )
+    if opened:
+        opener, start = opened[-1]
+        closer = ")" if opener == "(" else "]"
+        raise QueryError(f"unclosed {opener!r} at column {start + 1}; add {closer!r}")
+    tokens = [(m.group(), m.start()) for m in re.finditer(r"[()]|[^\s()]+", masked)]
+    for index, (token, at) in enumerate(tokens):
+        before = tokens[index - 1][0] if index else None
+        after = tokens[index + 1][0] if index + 1 < len(tokens) else None
+        if token in OPERATORS:
+            if after in (None, ")") or after in OPERATORS[:2] + OPERATORS[3:]:
+                raise QueryError(f"{token} at column {at + 1} has nothing after it")
+            if token != "NOT" and (before in (None, "(") or before in OPERATORS):
+                raise QueryError(f"{token} at column {at + 1} has nothing before it")
+        elif token.endswith(":") and (after in (None, ")") or after in OPERATORS):
+            raise QueryError(
+                f"{token} at column {at + 1} has no value; write {token}VALUE, "
+                f'or {token}"two words"'
+            )
+
+
+def mask_phrases(text: str) -> str:
+    """`text` with each quoted phrase's inside blanked out (positions kept). Raises on an
+    unclosed quote."""
+    out = list(text)
+    start = None
+    for at, char in enumerate(text):
+        if char == '"':
+            if start is None:
+                start = at
+            else:
+                out[start + 1 : at] = "x" * (at - start - 1)
+                start = None
+    if start is not None:
+        raise QueryError(f'unclosed quote at column {start + 1}; add the closing "')
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- reading the parse tree
+
+
+class ReadingPlugin:
+    """Field names and values read as users mean them (see the module's docstring)."""
+
+    def taggers(self, parser):
+        return []
+
+    def filters(self, parser):
+        # Field names before Whoosh's range (99) and field (100) filters use them; values
+        # once fields are assigned and before the multifield filter (110) spreads words.
+        return [(self.read_field_names, 80), (self.read_values, 105)]
+
+    def read_field_names(self, parser, group):
+        fields = query_fields()
+        for node in group:
+            if isinstance(node, syntax.GroupNode):
+                self.read_field_names(parser, node)
+            elif isinstance(node, syntax.FieldnameNode):
+                name = node.fieldname.lower()
+                name = ALIASES.get(name, name)
+                if name not in fields:
+                    raise QueryError(
+                        f"unknown field {node.fieldname!r} at column {node.startchar + 1}; "
+                        f"fields: {', '.join(fields)} (aliases: {', '.join(ALIASES)}); "
+                        "quote text that contains a colon"
+                    )
+                node.fieldname = name
+        return group
+
+    def read_values(self, parser, group):
+        for index, node in enumerate(group):
+            if isinstance(node, syntax.GroupNode):
+                self.read_values(parser, node)
+                continue
+            name = getattr(node, "fieldname", None)
+            if name in DATE_FIELDS:
+                group[index] = date_node(node)
+            elif name in NUMERIC_FIELDS:
+                check_numbers(node)
+            elif name == "drug" and node.has_text:
+                node.text = generic_name(node.text)
+            elif name is None and type(node) is syntax.WordNode:
+                group[index] = drug_names_node(node)
+        return group
+
+
+def where(node) -> str:
+    return f"column {node.startchar + 1}" if node.startchar is not None else "the query"
+
+
+def check_numbers(node) -> None:
+    if isinstance(node, syntax.RangeNode):
+        values = [v for v in (node.start, node.end) if v]
+    elif type(node) is syntax.WordNode:
+        values = [node.text]
+    else:
+        raise QueryError(f"{node.fieldname} at {where(node)} takes a number or a range")
+    for value in values:
+        if not re.fullmatch(r"-?\d+", value):
+            raise QueryError(
+                f"{node.fieldname}:{value} at {where(node)} is not a whole number; "
+                f"write e.g. {node.fieldname}:40 or {node.fieldname}:[40 TO 60]"
+            )
+
+
+# ---------------------------------------------------------------- dates
+
+
+class DateRangeNode(syntax.SyntaxNode):
+    """A span of time on a date field, its ends already resolved to instants."""
+
+    has_fieldname = True
+    has_boost = True
+
+    def __init__(self, fieldname: str, start: datetime | None, end: datetime | None):
+        self.fieldname = fieldname
+        self.start = start
+        self.end = end
+        self.boost = 1.0
+
+    def r(self):
+        return f"DateRange {self.start} {self.end}"
+
+    def query(self, parser):
+        return wq.DateRange(self.fieldname, self.start, self.end, boost=self.boost)
+
+
+MICROSECOND = timedelta(microseconds=1)
+YEAR_MONTH = re.compile(r"(\d{4})(?:[-/.](\d{1,2}))?")
+
+
+def date_node(node) -> DateRangeNode:
+    """`decided:2016` -> all of 2016; ranges by their ends: `<2010` is before 2010 began,
+    `<=2010` until it ended, `[2016-01 TO 2016-06]` from January 1 to June 30."""
+    if isinstance(node, syntax.RangeNode):
+        start = end = None
+        if node.start:
+            first, last = date_span(node.start, node)
+            start = last + MICROSECOND if node.startexcl else first
+        if node.end:
+            first, last = date_span(node.end, node)
+            end = first - MICROSECOND if node.endexcl else last
+    elif type(node) is syntax.WordNode:
+        start, end = date_span(node.text, node)
+    else:
+        raise QueryError(
+            f"{node.fieldname} at {where(node)} takes a date (2016, 2016-03, 2016-03-15) "
+            "or a range of them"
+        )
+    made = DateRangeNode(node.fieldname, start, end)
+    made.startchar, made.endchar = node.startchar, node.endchar
+    return made
+
+
+def date_span(text: str, node) -> tuple[datetime, datetime]:
+    """The first and last instant a year, a month or a day names."""
+    match = YEAR_MONTH.fullmatch(text)
+    try:
+        if match and match.group(2):
+            first = datetime(int(match.group(1)), int(match.group(2)), 1)
+            length = relativedelta(months=1)
+        elif match:
+            first, length = datetime(int(match.group(1)), 1, 1), relativedelta(years=1)
+        else:
+            day = dateparser.parse(text, default=datetime(2000, 1, 1))
+            first, length = datetime(day.year, day.month, day.day), relativedelta(days=1)
+    except (ValueError, OverflowError):
+        raise QueryError(
+            f"{node.fieldname}:{text} at {where(node)} is not a date; write a year (2016), "
+            "a month (2016-03) or a day (2016-03-15 or 03/15/2016)"
+        ) from None
+    return first, first + length - MICROSECOND
+
+
+# ---------------------------------------------------------------- drugs
+
+
+@cache
+def names_by_generic() -> dict[str, tuple[str, ...]]:
+    """Each generic's one-word names (generic, brands, spellings) as a query can hold them."""
+    by_name, _ = drug_table()
+    names: dict[str, list[str]] = {}
+    for name, drug in by_name.items():
+        if " " not in name:
+            names.setdefault(drug.generic, []).append(name)
+    return {generic: tuple(sorted(found)) for generic, found in names.items()}
+
+
+def generic_name(text: str) -> str:
+    drug = drug_table()[0].get(text.strip().lower())
+    return drug.generic if drug else text
+
+
+def drug_names_node(node):
+    """A bare drug name -> any of its names in the text, or its generic in `drug`."""
+    drug = drug_table()[0].get(node.text.lower())
+    if drug is None:
+        return node
+    words = [syntax.WordNode(name) for name in names_by_generic()[drug.generic]]
+    by_field = syntax.WordNode(drug.generic)
+    by_field.fieldname = "drug"
+    for word in [*words, by_field]:
+        word.set_range(node.startchar, node.endchar)
+        word.boost = node.boost
+    return syntax.OrGroup([*words, by_field])
