@@ -9,7 +9,9 @@ The syntax is Whoosh's (fields, "phrases", AND/OR/NOT, parentheses, * and ? wild
 - a date is a year, a month or a day, and stands for the whole of it: `decided:2016`,
   `decided:[2016-01 TO 2016-06]`, `injured:<2010` (before 2010 began);
 - a drug's brand and generic names find each other, unless quoted: `flexeril` finds letters
-  about cyclobenzaprine, and `drug:Flexeril` is `drug:cyclobenzaprine`.
+  about cyclobenzaprine, and `drug:Flexeril` is `drug:cyclobenzaprine`;
+- patterns (`exacerb*`, `flexer?l`, `flexiril~`) match the indexed stems of words, as
+  Whoosh's patterns do: `exacerb*` finds "exacerbation", "exacerbations", "exacerbated".
 
 Every mistake is a `QueryError` naming the column and what to do; nothing is read silently
 as something else.
@@ -270,8 +272,8 @@ def date_node(node) -> DateRangeNode:
         start, end = date_span(node.text, node)
     else:
         raise QueryError(
-            f"{node.fieldname} at {where(node)} takes a date (2016, 2016-03, 2016-03-15) "
-            "or a range of them"
+            f"{node.fieldname} takes a date, not a pattern; write a year (2016), a month "
+            "(2016-03), a day (2016-03-15) or a range [2016-01 TO 2016-06]"
         )
     made = DateRangeNode(node.fieldname, start, end)
     made.startchar, made.endchar = node.startchar, node.endchar

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from whoosh import highlight, sorting
+from whoosh import query as wq
 from whoosh.searching import Hit as WhooshHit
 
 from .indexer import file_digest, open_index, read_manifest, read_meta
@@ -166,11 +167,16 @@ def search(
         )
 
 
+# Letters without a decision date sort last either way.
+EVER = wq.DateRange("decision_date", datetime(1900, 1, 1), datetime(2200, 1, 1))
+
+
 def sort_facet(sort: Sort):
     if sort is Sort.relevance:
         return None
     return sorting.MultiFacet(
         [
+            sorting.QueryFacet({0: EVER}, other=1),
             sorting.FieldFacet("decision_date", reverse=sort is Sort.newest),
             sorting.FieldFacet("case"),
             sorting.FieldFacet("item_no"),
