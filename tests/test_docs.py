@@ -2,10 +2,13 @@
 
 import re
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
 from imr_search.cli import app
+from imr_search.querylang import ALIASES, query_fields
+from imr_search.schema import FACETS
 
 from .conftest import ROOT
 
@@ -41,11 +44,25 @@ def test_every_command_has_help_and_a_readme_section():
         assert "Usage" in result.stdout
 
 
-def test_every_parse_option_is_documented():
-    for param in commands()["parse"].params:
+@pytest.mark.parametrize("command", ["parse", "index", "query", "show", "info"])
+def test_every_option_is_in_its_commands_heading(command):
+    heading = next(
+        line for line in README.splitlines() if line.startswith(f"### `imr-search {command}")
+    )
+    for param in commands()[command].params:
         for option in param.opts:
             if option.startswith("--") and option != "--help":
-                assert option in README, option
+                assert option in heading, (command, option)
+
+
+def test_every_query_field_alias_and_facet_is_documented():
+    fields_table = README[README.index("**Fields.**") : README.index("**Facets.**")]
+    for name in query_fields():
+        assert re.search(rf"^\| `{name}` \|", fields_table, re.M), name
+    for alias, name in ALIASES.items():
+        assert re.search(rf"^\| `{name}` \|[^|]*`{alias}`", fields_table, re.M), alias
+    for name in FACETS:
+        assert f"`{name}`" in README[README.index("**Facets.**") :], name
 
 
 def test_every_json_key_is_documented():

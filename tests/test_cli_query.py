@@ -1,0 +1,236 @@
+"""`imr-search query` and `imr-search show` through the real command line, on a real index
+of the sample corpus."""
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_search.cli import app
+from imr_search.indexer import index_paths
+from imr_search.letters import read_letter
+from imr_search.search import search
+
+from .conftest import CORPUS
+
+README_QUERY = '"acute exacerbation" AND outcome:Upheld'
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;")
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-query") / "ix"
+    index_paths([CORPUS], folder, jobs=2)
+    return folder
+
+
+def run(*args: str, env: dict | None = None):
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def json_records(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def table_rows(stdout: str) -> list[tuple[str, int]]:
+    """(case, item number) of each row of a results table, in order."""
+    return [
+        (m.group(1), int(m.group(2)))
+        for m in re.finditer(r"^│ (\S+)\s*│\s*(\d+) │ (?:Upheld|Overturned)", stdout, re.M)
+    ]
+
+
+def test_the_readme_query_in_each_format_agrees(index_dir):
+    args = ("query", README_QUERY, "--index", str(index_dir), "--facet", "specialty")
+    table = run(*args)
+    as_json = run(*args, "--format", "json")
+    as_csv = run(*args, "--format", "csv")
+    assert table.exit_code == as_json.exit_code == as_csv.exit_code == 0
+
+    records = json_records(as_json)
+    hits, summary = records[:-1], records[-1]
+    assert all(record["type"] == "hit" for record in hits)
+    assert summary["type"] == "summary"
+    expected = search(index_dir, README_QUERY, facets=("specialty",))
+    assert [(h["case"], h["item_no"]) for h in hits] == [(h.case, h.item_no) for h in expected.hits]
+    assert summary["total"] == expected.total == len(hits)
+    assert summary["facets"] == expected.facets
+    for hit in hits:
+        assert hit["outcome"] == "Upheld"
+        assert set(hit) >= {
+            "case", "item_no", "item", "outcome", "decision_date", "specialties",
+            "license_states", "drug", "category", "score", "snippet", "path",
+        }  # fmt: skip
+        assert re.search(r"acute exacerbations?", hit["snippet"], re.I)
+
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [(r["case"], int(r["item_no"]), r["outcome"]) for r in rows] == [
+        (h["case"], h["item_no"], h["outcome"]) for h in hits
+    ]
+    assert [r["snippet"] for r in rows] == [h["snippet"] for h in hits]
+
+    assert table_rows(table.stdout) == [(h["case"], h["item_no"]) for h in hits]
+    assert f"{len(hits)} items match" in table.stdout
+    for value, count in summary["facets"]["specialty"].items():
+        assert re.search(rf"│ {re.escape(value)}\s+│\s+{count} │", table.stdout), value
+    assert re.search(rf"│ Upheld\s+│\s+{len(hits)} │\s+100% │", table.stdout)
+
+
+def test_csv_holds_every_hit_up_to_the_limit(index_dir):
+    total = search(index_dir, "mri").total
+    assert total > 3
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                run("query", "mri", "--index", str(index_dir), "-f", "csv", "-n", "3").stdout
+            )
+        )
+    )
+    assert rows[0][:4] == ["case", "item_no", "item", "outcome"]
+    assert len(rows) == 1 + 3
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                run("query", "mri", "--index", str(index_dir), "-f", "csv", "-n", "500").stdout
+            )
+        )
+    )
+    assert len(rows) == 1 + total
+
+
+def test_letters_in_json_and_table(index_dir):
+    expected = search(index_dir, "flexeril", letters=True, limit=3)
+    as_json = json_records(
+        run("query", "flexeril", "--letters", "-n", "3", "--index", str(index_dir), "-f", "json")
+    )
+    letters, summary = as_json[:-1], as_json[-1]
+    assert [letter["case"] for letter in letters] == [letter.case for letter in expected.letters]
+    assert [[i["item_no"] for i in letter["items"]] for letter in letters] == [
+        [i.item_no for i in letter.items] for letter in expected.letters
+    ]
+    assert summary["letters"] == expected.total_letters
+    table = run("query", "flexeril", "--letters", "-n", "3", "--index", str(index_dir)).stdout
+    positions = [table.index(letter.case) for letter in expected.letters]
+    assert positions == sorted(positions)
+    assert f"{expected.total} items in {expected.total_letters} letters match" in table
+
+
+def test_explain_shows_how_the_query_was_read(index_dir):
+    result = run(
+        "query", "decided:2017 flexeril", "--explain", "--index", str(index_dir), "-f", "json"
+    )
+    assert "query read as: (decision_date:[2017-01-01 TO 2017-12-31] AND (" in result.stderr
+    assert "drug:cyclobenzaprine" in result.stderr
+    json_records(result)  # stdout stays JSON Lines
+
+
+def test_no_hits_exits_1_and_says_so(index_dir):
+    result = run("query", "zyzzyva", "--index", str(index_dir))
+    assert result.exit_code == 1
+    assert "no items match" in result.stdout
+    as_json = run("query", "zyzzyva", "--index", str(index_dir), "-f", "json")
+    assert as_json.exit_code == 1
+    assert json_records(as_json) == [
+        {
+            "type": "summary",
+            "query": "zyzzyva",
+            "total": 0,
+            "page": 1,
+            "limit": 10,
+            "facets": {"outcome": {}},
+        }
+    ]
+
+
+ERRORS = [
+    (['"acute exacerbation'], "query '\"acute exacerbation': unclosed quote at column 1"),
+    (["mri AND"], "AND at column 5 has nothing after it"),
+    (["colour:red"], "unknown field 'colour' at column 1; fields: age, application_received, case"),
+    (["mri", "--facet", "colour"], "cannot count by 'colour'; facets: outcome, specialty"),
+    (["decided:soon"], "decision_date:soon at column 9 is not a date"),
+    (["mri", "--page", "0"], "--limit and --page start at 1"),
+]
+
+
+@pytest.mark.parametrize("args, message", ERRORS)
+def test_query_errors_are_one_line_and_exit_2(index_dir, args, message):
+    result = run("query", *args, "--index", str(index_dir))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_a_missing_index_says_to_build_one(tmp_path):
+    result = run("query", "mri", "--index", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    assert "run `imr-search index PATH` first" in result.stderr
+
+
+def test_colour_only_on_request_of_a_terminal(index_dir):
+    args = ("query", "outcome:Overturned", "--index", str(index_dir))
+    assert not ANSI_COLOUR.search(run(*args).stdout)  # not a terminal: plain
+    forced = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}
+    assert ANSI_COLOUR.search(run(*args, env=forced).stdout)
+    assert not ANSI_COLOUR.search(run(*args, env={**forced, "NO_COLOR": "1"}).stdout)
+    assert not ANSI_COLOUR.search(run(*args, "--no-color", env=forced).stdout)
+
+
+# ---------------------------------------------------------------- show
+
+
+def test_show_prints_the_whole_letter(index_dir):
+    path = CORPUS / "CM17-0019120.pdf"
+    letter = read_letter(path)
+    result = run("show", letter.case.lower(), "--index", str(index_dir))
+    assert result.exit_code == 0, result.stderr
+    flat = " ".join(result.stdout.split())
+    assert letter.decision_date.isoformat() in flat
+    assert " ".join(letter.summary.split()[:12]) in flat
+    assert ", ".join(letter.specialties) in flat
+    for item in letter.items:
+        assert f"#{item.position} " in flat and item.outcome in flat
+        assert " ".join(item.rationale.split()[:12]) in flat
+        assert " ".join(item.maximus_guideline.text.split()[:6]) in flat
+    assert path.name in result.stdout
+
+
+def test_show_one_item_as_json(index_dir):
+    letter = read_letter(CORPUS / "CM17-0019120.pdf")
+    result = run("show", letter.case, "--item", "2", "--index", str(index_dir), "-f", "json")
+    assert result.exit_code == 0
+    (record,) = json_records(result)
+    assert record["case"] == letter.case
+    assert record["items"] == [letter.items[1].to_dict()]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["CM00-0000000"], "no letter CM00-0000000 in the index"),
+        (["CM17-0019120", "--item", "9"], "CM17-0019120 has no item 9; its items are 1-2"),
+    ],
+)
+def test_show_what_is_not_there_exits_1(index_dir, args, message):
+    result = run("show", *args, "--index", str(index_dir))
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_show_warns_when_the_file_changed_since_indexing(tmp_path):
+    source = tmp_path / "letters"
+    source.mkdir()
+    letter_file = source / "CM16-0213037.txt"
+    letter_file.write_text((CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text())
+    index_paths([source], tmp_path / "ix", jobs=1)
+    letter_file.write_text(letter_file.read_text() + "\n")
+    result = run("show", "CM16-0213037", "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 0
+    assert "has changed since it was indexed" in result.stderr
