@@ -19,6 +19,7 @@ as something else.
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import datetime, timedelta
 from functools import cache
@@ -27,6 +28,7 @@ from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 from whoosh import query as wq
 from whoosh.qparser import FuzzyTermPlugin, GtLtPlugin, MultifieldParser, syntax
+from whoosh.util.times import long_to_datetime
 
 from .enrich import drug_table
 from .schema import DATE_FIELDS, DEFAULT_FIELDS, build_schema
@@ -63,7 +65,7 @@ class QueryError(Exception):
 
 
 def query_fields() -> list[str]:
-    return [name for name in build_schema().names() if name not in HIDDEN_FIELDS]
+    return [name for name in make_parser().schema.names() if name not in HIDDEN_FIELDS]
 
 
 def parse_query(text: str) -> wq.Query:
@@ -90,15 +92,21 @@ def make_parser() -> MultifieldParser:
 
 
 def explain(parsed: wq.Query) -> str:
-    """The query as Whoosh reads it: fields, stems, phrases, date ranges by their days."""
-    return re.sub(r"\b(\w+):\[(\d{17,}|) TO (\d{17,}|)\]", _dates_shown, str(parsed))
+    """The query as Whoosh reads it: fields, stems, phrases; dates and numbers as written."""
+    if isinstance(parsed, wq.Every):
+        return "* (every item)"
+    shown = re.sub(r"\b(\w+):\[(\d{17,}|) TO (\d{17,}|)\]", dates_shown, str(parsed))
+    return re.sub(r"\b(\w+):(b'(?:[^'\\]|\\.)*')", number_shown, shown)
 
 
-def _dates_shown(match: re.Match) -> str:
-    from whoosh.util.times import long_to_datetime
-
+def dates_shown(match: re.Match) -> str:
     ends = [long_to_datetime(int(v)).date().isoformat() if v else "" for v in match.group(2, 3)]
     return f"{match.group(1)}:[{ends[0]} TO {ends[1]}]"
+
+
+def number_shown(match: re.Match) -> str:
+    name, encoded = match.groups()
+    return f"{name}:{make_parser().schema[name].from_bytes(ast.literal_eval(encoded))}"
 
 
 # ---------------------------------------------------------------- syntax checks

@@ -197,8 +197,8 @@ def print_search_result(result: SearchResult, console: Console) -> None:
     console.print(Text(result_summary(result)))
     if not result.total:
         return
-    for name in result.facet_names:
-        console.print(facet_table(name, result.facets[name], result.total))
+    for name, counts in result.facets.items():
+        console.print(facet_table(name, counts, result.total))
 
 
 def result_summary(result: SearchResult) -> str:

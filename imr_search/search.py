@@ -4,7 +4,7 @@ objects and prints nothing; render.py shows them."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -94,11 +94,9 @@ class SearchResult:
     page: int
     limit: int
     hits: tuple[Hit, ...]  # this page's items (in --letters mode, those of its letters)
-    facets: dict[str, dict[str, int]]  # field -> value as written -> items, most first
+    facets: dict[str, dict[str, int]]  # outcome, then each facet asked for -> value -> items
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
-    sort: Sort = Sort.relevance
-    facet_names: tuple[str, ...] = field(default=())
 
 
 class NotFound(Exception):
@@ -162,8 +160,6 @@ def search(
             facets=counts,
             letters=grouped,
             total_letters=total_letters,
-            sort=sort,
-            facet_names=wanted,
         )
 
 

@@ -398,6 +398,8 @@ READINGS = [
     ),
     ("drug:Norco", "drug:hydrocodone/acetaminophen"),
     ("age:[40 TO 60]", "age:[40 TO 60]"),
+    ("year:2016", "year:2016"),
+    ("*", "* (every item)"),
     ('"not medically necessary"', 'item:"not medic necessari"'),
 ]
 
