@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import IO
 
 from rich.console import Console, Group
@@ -92,14 +93,14 @@ def print_letters(letters: Iterable[Letter], console: Console) -> None:
 
 
 def letter_detail(letter: Letter, only_item: int | None = None) -> Group:
-    """All of a letter as parsed, for reading: header facts, summary, then each item with
-    its outcome, both sides' guidelines and the rationale."""
+    """All of a letter as parsed, for reading: header facts, summary, then each item (or
+    only item `only_item`) with its outcome, both sides' guidelines and the rationale."""
+    if only_item is not None:
+        letter = replace(letter, items=tuple(i for i in letter.items if i.position == only_item))
     parts: list = [letter_panel(letter)]
-    if only_item is None and letter.summary:
+    if letter.summary:
         parts += [Text("\nClinical case summary", style="bold"), Text(letter.summary)]
     for item in letter.items:
-        if only_item is not None and item.position != only_item:
-            continue
         heading = Text(f"\n#{item.position} {item.item}: ", style="bold")
         parts.append(heading + outcome_text(item.outcome))
         for label, cited in (

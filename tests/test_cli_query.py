@@ -202,6 +202,15 @@ def test_show_prints_the_whole_letter(index_dir):
     assert path.name in result.stdout
 
 
+def test_show_one_item(index_dir):
+    letter = read_letter(CORPUS / "CM17-0019120.pdf")
+    result = run("show", letter.case, "--item", "2", "--index", str(index_dir))
+    flat = " ".join(result.stdout.split())
+    assert "#2 " in flat and " ".join(letter.items[1].rationale.split()[:12]) in flat
+    assert "#1 " not in flat and letter.items[0].item.split()[0] not in flat
+    assert " ".join(letter.summary.split()[:12]) in flat
+
+
 def test_show_one_item_as_json(index_dir):
     letter = read_letter(CORPUS / "CM17-0019120.pdf")
     result = run("show", letter.case, "--item", "2", "--index", str(index_dir), "-f", "json")
