@@ -20,11 +20,16 @@ from .render import (
     letter_detail,
     print_letters,
     print_search_result,
+    print_stats,
     write_json_lines,
     write_search_csv,
     write_search_json,
+    write_stats_csv,
+    write_stats_json,
 )
 from .search import NotFound, Sort, find_letter, search
+from .search import similar as similar_to
+from .search import stats as stats_of
 
 app = typer.Typer(
     help="Search California workers' compensation Independent Medical Review decisions.",
@@ -212,6 +217,21 @@ NoColorOption = Annotated[
 ]
 
 
+FacetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--facet",
+        "-F",
+        help="Count matching items by a field (repeatable): specialty, license_state, "
+        "category, drug, drug_class, guideline_source, year, sex. Outcome is always counted.",
+    ),
+]
+FormatOption = Annotated[
+    ResultFormat,
+    typer.Option("--format", "-f", help="table; json: JSON Lines, hits then a summary; csv: hits."),
+]
+
+
 def output_console(no_color: bool) -> Console:
     return Console(highlight=False, no_color=no_color or None, soft_wrap=False)
 
@@ -232,24 +252,11 @@ def query(
         Sort,
         typer.Option("--sort", help="relevance; decided: oldest first; -decided: newest first."),
     ] = Sort.relevance,
-    facet: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--facet",
-            "-F",
-            help="Count matching items by a field (repeatable): specialty, license_state, "
-            "category, drug, drug_class, guideline_source, year, sex. Outcome is always counted.",
-        ),
-    ] = None,
+    facet: FacetOption = None,
     letters: Annotated[
         bool, typer.Option("--letters", help="One row per letter, its matching items under it.")
     ] = False,
-    format: Annotated[
-        ResultFormat,
-        typer.Option(
-            "--format", "-f", help="table; json: JSON Lines, hits then a summary; csv: hits."
-        ),
-    ] = ResultFormat.table,
+    format: FormatOption = ResultFormat.table,
     explain: Annotated[
         bool, typer.Option("--explain", help="Print how the query was read (on stderr).")
     ] = False,
@@ -277,6 +284,11 @@ def query(
         raise typer.Exit(EXIT_ERROR) from None
     if explain:
         say(f"query read as: {result.explained}")
+    write_result(result, format, no_color)
+
+
+def write_result(result, format: ResultFormat, no_color: bool) -> None:
+    """Hits as asked, then the exit status: 0 when something matched, else 1."""
     if format is ResultFormat.json:
         write_search_json(result, sys.stdout)
     elif format is ResultFormat.csv:
@@ -284,6 +296,83 @@ def query(
     else:
         print_search_result(result, output_console(no_color))
     raise typer.Exit(EXIT_OK if result.total else EXIT_NOTHING)
+
+
+@app.command()
+def stats(
+    query_text: Annotated[
+        str, typer.Argument(metavar="QUERY", help="Which items to count, as for `query`.")
+    ],
+    by: Annotated[
+        list[str],
+        typer.Option(
+            "--by",
+            "-b",
+            help="Group by this field (once or twice): specialty, license_state, category, "
+            "drug, drug_class, guideline_source, year, sex, age (10-year bands).",
+        ),
+    ],
+    minimum: Annotated[
+        int, typer.Option("--min", help='Fold groups of fewer items into "other".')
+    ] = 1,
+    index_dir: IndexOption = None,
+    format: Annotated[
+        ResultFormat,
+        typer.Option("--format", "-f", help="table; json: JSON Lines, groups then totals; csv."),
+    ] = ResultFormat.table,
+    no_color: NoColorOption = False,
+) -> None:
+    """How often denials are overturned: items, upheld, overturned and the overturn rate
+    with its 95% Wilson interval, for the items matching QUERY, by one or two fields.
+
+    Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
+    """
+    try:
+        result = stats_of(index_dir or default_index_dir(), query_text, tuple(by), minimum)
+    except QueryError as exc:
+        say(f"query {query_text!r}: {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except IndexUnusable as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    if format is ResultFormat.json:
+        write_stats_json(result, sys.stdout)
+    elif format is ResultFormat.csv:
+        write_stats_csv(result, sys.stdout)
+    else:
+        print_stats(result, output_console(no_color))
+    raise typer.Exit(EXIT_OK if result.total.items else EXIT_NOTHING)
+
+
+@app.command()
+def similar(
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="CASE[#ITEM]",
+            help="The item to match, e.g. CM16-0230651#9 (the item number may be left out "
+            "for a letter of one item).",
+        ),
+    ],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many decisions.")] = 10,
+    index_dir: IndexOption = None,
+    format: FormatOption = ResultFormat.table,
+    no_color: NoColorOption = False,
+) -> None:
+    """The decisions of other letters most like one item: its item text, rationale and the
+    letter's summary, and the same drug and kind of treatment; with their outcome counts.
+
+    Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
+    """
+    try:
+        result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
+    except NotFound as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_NOTHING) from None
+    except (QueryError, IndexUnusable) as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    write_result(result, format, no_color)
 
 
 @app.command()

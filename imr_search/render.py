@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import IO
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from .models import OVERTURNED, UPHELD, Letter
-from .search import Hit, SearchResult, Snippet
+from .search import Hit, OutcomeCounts, SearchResult, Snippet, StatsResult
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
@@ -255,3 +256,96 @@ def write_search_csv(result: SearchResult, out: IO[str]) -> None:
         for name in ("specialties", "license_states"):
             row[name] = LIST_SEPARATOR.join(row[name])
         writer.writerow(["" if row[name] is None else row[name] for name in CSV_COLUMNS])
+
+
+# ---------------------------------------------------------------- outcome statistics
+
+BAR_WIDTH = 12
+
+
+def rate_bar(counts: OutcomeCounts) -> Text:
+    """The overturn rate as a filled bar on a 0-100% scale, its 95% interval shaded."""
+    bar = Text()
+    if counts.rate is None:
+        return bar
+    low, high = counts.interval
+    for cell in range(BAR_WIDTH):
+        middle = (cell + 0.5) / BAR_WIDTH
+        if middle <= counts.rate:
+            bar.append("█", style=OUTCOME_STYLE[OVERTURNED])
+        elif low <= middle <= high:
+            bar.append("░", style="dim")
+        else:
+            bar.append("·", style="dim")
+    return bar
+
+
+def print_stats(result: StatsResult, console: Console) -> None:
+    table = Table(
+        title=f"overturn rates: {result.query}",
+        title_justify="left",
+        show_footer=True,
+        box=box.SIMPLE_HEAD,
+    )
+    for index, name in enumerate(result.by):
+        table.add_column(name, footer="total" if index == 0 else "", max_width=20)
+    total = result.total
+    for header, footer in (
+        ("items", str(total.items)),
+        ("upheld", str(total.upheld)),
+        ("overturned", str(total.overturned)),
+        ("rate (95% CI)", rate_text(total)),
+    ):
+        table.add_column(header, justify="right", footer=footer, no_wrap=True)
+    table.add_column("0-100%", footer=rate_bar(total), no_wrap=True)
+    for group in result.groups:
+        counts = group.counts
+        table.add_row(
+            *group.values.values(),
+            str(counts.items),
+            str(counts.upheld),
+            str(counts.overturned),
+            rate_text(counts),
+            rate_bar(counts),
+        )
+    console.print(table)
+
+
+def rate_text(counts: OutcomeCounts) -> str:
+    """ "4.2% (0.7-20.2)": the overturn rate and its 95% interval, in percent."""
+    if counts.interval is None:
+        return ""
+    low, high = counts.interval
+    return f"{counts.rate:.1%} ({low * 100:.1f}–{high * 100:.1f})"
+
+
+def write_stats_json(result: StatsResult, out: IO[str]) -> None:
+    """JSON Lines: one object a group, then one summary with the totals."""
+    records = [
+        {"type": "group", "group": group.values, **group.counts.to_dict()}
+        for group in result.groups
+    ]
+    summary = {
+        "type": "summary",
+        "query": result.query,
+        "by": list(result.by),
+        "groups": len(result.groups),
+        **result.total.to_dict(),
+    }
+    write_json_lines([*records, summary], out)
+
+
+STATS_COLUMNS = ("items", "upheld", "overturned", "rate", "ci_low", "ci_high")
+
+
+def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
+    """A header row, one row a group, then a total row."""
+    writer = csv.writer(out)
+    writer.writerow([*result.by, *STATS_COLUMNS])
+    rows = [(list(g.values.values()), g.counts) for g in result.groups]
+    rows.append((["total"] * len(result.by), result.total))
+    for values, counts in rows:
+        numbers = counts.to_dict()
+        writer.writerow(
+            [*values, *("" if numbers[c] is None else numbers[c] for c in STATS_COLUMNS)]
+        )

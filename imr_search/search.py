@@ -3,21 +3,25 @@ objects and prints nothing; render.py shows them."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+import whoosh.analysis
 from whoosh import highlight, sorting
 from whoosh import query as wq
+from whoosh.lang.porter import stem
 from whoosh.searching import Hit as WhooshHit
 
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .letters import read_letter_or_reason
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
-from .schema import FACETS
+from .schema import FACETS, facet_value
 
 # Where a snippet is looked for, in order: the reviewer's reasons first.
 SNIPPET_FIELDS = ("rationale", "item", "guideline", "summary")
@@ -126,9 +130,24 @@ def search(
     (indexer.py)."""
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page start at 1")
-    wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
     parsed = parse_query(text)
-    ix = open_index(index_dir)
+    return run_query(
+        open_index(index_dir), index_dir, parsed, text, limit, page, sort, facets, letters
+    )
+
+
+def run_query(
+    ix,
+    index_dir: Path,
+    parsed: wq.Query,
+    text: str,
+    limit: int,
+    page: int,
+    sort: Sort,
+    facets: tuple[str, ...],
+    letters: bool = False,
+) -> SearchResult:
+    wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
     labels = (read_meta(index_dir) or {}).get("labels", {})
     # Overlapping facets: an item of a letter whose reviewer has two specialties counts once
     # under each, and an item without a value counts under None.
@@ -305,3 +324,233 @@ def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Le
     if item is not None and item not in {i.position for i in letter.items}:
         raise NotFound(f"{case} has no item {item}; its items are 1-{len(letter.items)}")
     return letter, warnings
+
+
+# ---------------------------------------------------------------- outcome statistics
+
+Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
+OTHER = "other"
+AGE_BAND_YEARS = 10
+
+
+@dataclass(frozen=True)
+class OutcomeCounts:
+    """How a set of decided items came out, with the overturn rate's 95% Wilson interval."""
+
+    items: int
+    upheld: int
+    overturned: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.overturned / self.items if self.items else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return wilson_interval(self.overturned, self.items)
+
+    def to_dict(self) -> dict:
+        low, high = self.interval or (None, None)
+        return {
+            "items": self.items,
+            "upheld": self.upheld,
+            "overturned": self.overturned,
+            "rate": self.rate,
+            "ci_low": low,
+            "ci_high": high,
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    values: dict[str, str]  # grouping field -> value as the letters write it, or "other"
+    counts: OutcomeCounts
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    query: str
+    explained: str
+    by: tuple[str, ...]
+    groups: tuple[Group, ...]  # most items first, "other" last
+    total: OutcomeCounts
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The Wilson score interval for a binomial proportion: unlike the normal approximation
+    it stays within 0..1 and is sound for small counts and rates near 0."""
+    if trials == 0:
+        return None
+    p = successes / trials
+    spread = z * z / trials
+    centre = (p + spread / 2) / (1 + spread)
+    half = z * math.sqrt(p * (1 - p) / trials + spread / (4 * trials)) / (1 + spread)
+    # Rounded: at 0 or all successes an end is exactly 0 or 1, not 1e-17 off.
+    return round(max(0.0, centre - half), 12), round(min(1.0, centre + half), 12)
+
+
+def group_name(name: str) -> str:
+    """A `--by` field: any facet but outcome (every group is split by it), or age (bands)."""
+    resolved = ALIASES.get(name.lower(), name.lower())
+    if resolved == "outcome":
+        raise QueryError("cannot group by outcome: each group is counted by outcome already")
+    if resolved == "age":
+        return resolved
+    try:
+        return facet_name(name)
+    except QueryError:
+        groupable = ", ".join(f for f in (*FACETS, "age") if f != "outcome")
+        raise QueryError(f"cannot group by {name!r}; fields: {groupable}") from None
+
+
+def age_band(age: int) -> str:
+    start = age // AGE_BAND_YEARS * AGE_BAND_YEARS
+    return f"{start}-{start + AGE_BAND_YEARS - 1}"
+
+
+def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> StatsResult:
+    """Outcome counts and overturn rates of the items matching `text`, grouped by one or two
+    fields; groups of fewer than `minimum` items are folded into one "other" group. An item
+    with two values of a field (two specialties) counts once under each. Items without an
+    outcome (letters whose items could not be read) are left out. Raises QueryError,
+    IndexUnusable."""
+    fields = tuple(dict.fromkeys(map(group_name, by)))
+    if not 1 <= len(fields) <= 2:
+        raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
+    parsed = parse_query(text)
+    ix = open_index(index_dir)
+    labels = (read_meta(index_dir) or {}).get("labels", {})
+    facets = {
+        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.UnorderedList)
+        for name in ("outcome", *fields)
+    }
+    with ix.searcher() as searcher:
+        results = searcher.search(parsed, limit=None, scored=False, groupedby=facets)
+        outcomes = {value: set(docs) for value, docs in results.groups("outcome").items()}
+        by_value = [docs_by_value(results.groups(name), name, labels) for name in fields]
+    upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
+
+    def counted(docs: set[int]) -> OutcomeCounts:
+        u, o = len(docs & upheld), len(docs & overturned)
+        return OutcomeCounts(u + o, u, o)
+
+    combos: list[tuple[dict[str, str], set[int]]] = [({}, upheld | overturned)]
+    for name, values in zip(fields, by_value, strict=True):
+        combos = [
+            ({**chosen, name: value}, docs & more)
+            for chosen, docs in combos
+            for value, more in values.items()
+        ]
+    groups = [Group(values, counted(docs)) for values, docs in combos]
+    groups = [group for group in groups if group.counts.items]
+    groups.sort(key=lambda g: (-g.counts.items, list(g.values.values())))
+    kept = [group for group in groups if group.counts.items >= minimum]
+    folded = [group for group in groups if group.counts.items < minimum]
+    if folded:
+        kept.append(
+            Group(
+                {name: OTHER for name in fields},
+                OutcomeCounts(
+                    sum(g.counts.items for g in folded),
+                    sum(g.counts.upheld for g in folded),
+                    sum(g.counts.overturned for g in folded),
+                ),
+            )
+        )
+    return StatsResult(text, explain(parsed), fields, tuple(kept), counted(upheld | overturned))
+
+
+def docs_by_value(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
+    """Whoosh's groups of one field keyed by what a reader sees: the value as the letters
+    write it, an age band, or "(none)"."""
+    shown: dict[str, set[int]] = {}
+    for value, docs in groups.items():
+        if value is None:
+            label = NO_VALUE
+        elif name == "age":
+            label = age_band(int(value))
+        else:
+            label = labels.get(name, {}).get(str(value), str(value))
+        shown.setdefault(label, set()).update(docs)
+    return shown
+
+
+# ---------------------------------------------------------------- similar decisions
+
+# How many of an item's most telling words make the "more like this" query, and their
+# weight, field by field: the item names the treatment (all its words count), the rationale
+# gives the reasons, the summary the facts.
+SIMILAR_TERMS = {"item": (None, 1.5), "rationale": (15, 1.0), "summary": (10, 0.5)}
+# The index keeps stop words for phrases ("not medically necessary"); they say nothing
+# about what a decision is like, and nor do a request's schedule, count and side: "six
+# sessions two times a week, left" is physical therapy's, acupuncture's and chiropractic's.
+SCHEDULE_WORDS = (
+    "times day week month year hour session visit qty quantity request purchase rental "
+    "left right bilateral one two three four five six seven eight nine ten twelve"
+)
+STOP_WORDS = frozenset(
+    stem(word) for word in [*whoosh.analysis.STOP_WORDS, *SCHEDULE_WORDS.split()]
+)
+# The same drug, class of drug and kind of treatment count too.
+SIMILAR_FACETS = {"drug": 3.0, "drug_class": 2.0, "category": 1.0}
+
+
+def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult:
+    """The items of other letters most like the item `reference` ("CASE#ITEM", or "CASE"
+    for a letter of one item): its item text, rationale and the letter's summary, weighed
+    by how telling each word is in the index, and the same drug and treatment. Raises NotFound,
+    QueryError, IndexUnusable."""
+    case, _, number = reference.partition("#")
+    if number and not number.isdigit():
+        raise QueryError(f"{reference!r}: write CASE#ITEM, e.g. CM16-0230651#9")
+    ix = open_index(index_dir)
+    with ix.searcher() as searcher:
+        docs = {
+            searcher.stored_fields(n)["item_no"]: n
+            for n in searcher.document_numbers(case=case.lower())
+        }
+        if not docs:
+            raise NotFound(f"no letter {case} in the index at {index_dir}")
+        if not number and len(docs) > 1:
+            raise NotFound(f"{case} has {len(docs)} items; name one, e.g. {case}#{min(docs)}")
+        item_no = int(number) if number else next(iter(docs))
+        if item_no not in docs:
+            raise NotFound(f"{case} has no item {item_no}; its items are 1-{max(docs)}")
+        stored = searcher.stored_fields(docs[item_no])
+        wanted = []
+        for name, (count, boost) in SIMILAR_TERMS.items():
+            for word, weight in telling_words(searcher, name, stored.get(name, ""), count):
+                wanted.append(wq.Term(name, word, boost=boost * weight))
+        for name, boost in SIMILAR_FACETS.items():
+            for value in split_list(stored.get(name)):
+                wanted.append(wq.Term(name, facet_value(value), boost=boost))
+        if not wanted:
+            raise NotFound(f"{reference}: the item has no words to compare")
+        like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", stored["letter_key"]))
+        # All matches, then the best: Whoosh's top-N collector drops sub-queries it wrongly
+        # judges unable to reach the N-th score, losing the best hits of boosted OR queries
+        # (limit=2 missed the item that limit=None ranks first).
+        ranked = searcher.search(like, limit=None)
+        hits = tuple(to_hit(found, Sort.relevance) for found in ranked[:limit])
+    outcomes = Counter(hit.outcome for hit in hits)
+    return SearchResult(
+        query=f"similar to {reference}",
+        explained=str(like),
+        total=len(hits),
+        page=1,
+        limit=limit,
+        hits=hits,
+        facets={"outcome": dict(sorted(outcomes.items(), key=lambda pair: (-pair[1], pair[0])))},
+    )
+
+
+def telling_words(searcher, name: str, text: str, count: int | None) -> list[tuple[str, float]]:
+    """The `count` words of `text` that most set it apart in field `name` (all its words,
+    equally, when `count` is None), leaving out stop words and bare numbers."""
+    if count is None:
+        analyzer = searcher.schema[name].analyzer
+        words = [(token.text, 1.0) for token in analyzer(text, mode="query")]
+    else:
+        words = searcher.key_terms_from_text(name, text, count + len(STOP_WORDS))
+    telling = [(w, weight) for w, weight in dict(words).items() if w not in STOP_WORDS]
+    return [(w, weight) for w, weight in telling if not w.isdigit()][:count]
