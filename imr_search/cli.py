@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,23 @@ def say(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(
         f"imr-search: {message}", markup=False
     )
+
+
+@contextmanager
+def reported(query_text: str | None = None):
+    """The library's refusals as one line on stderr and the exit status each calls for:
+    1 for what is not there, 2 for a bad query or an unusable index."""
+    try:
+        yield
+    except NotFound as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_NOTHING) from None
+    except QueryError as exc:
+        say(f"query {query_text!r}: {exc}" if query_text is not None else str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except IndexUnusable as exc:
+        say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def report_problem(path: Path | str, problem: str) -> None:
@@ -201,12 +219,8 @@ def print_index_report(report, console: Console) -> None:
 @app.command()
 def info(index_dir: IndexOption = None) -> None:
     """What an index holds: letters, items, decision dates, size, schema version."""
-    index_dir = index_dir or default_index_dir()
-    try:
-        facts = index_info(index_dir)
-    except IndexUnusable as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
+    with reported():
+        facts = index_info(index_dir or default_index_dir())
     console = Console(highlight=False)
     for name, value in facts.items():
         console.print(f"{name.replace('_', ' ')}: {value}", markup=False)
@@ -266,7 +280,7 @@ def query(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
-    try:
+    with reported(query_text):
         result = search(
             index_dir or default_index_dir(),
             query_text,
@@ -276,12 +290,6 @@ def query(
             facets=tuple(facet or ()),
             letters=letters,
         )
-    except QueryError as exc:
-        say(f"query {query_text!r}: {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
-    except IndexUnusable as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
     if explain:
         say(f"query read as: {result.explained}")
     write_result(result, format, no_color)
@@ -327,14 +335,8 @@ def stats(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
-    try:
+    with reported(query_text):
         result = stats_of(index_dir or default_index_dir(), query_text, tuple(by), minimum)
-    except QueryError as exc:
-        say(f"query {query_text!r}: {exc}")
-        raise typer.Exit(EXIT_ERROR) from None
-    except IndexUnusable as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
     if format is ResultFormat.json:
         write_stats_json(result, sys.stdout)
     elif format is ResultFormat.csv:
@@ -364,14 +366,8 @@ def similar(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
-    try:
+    with reported():
         result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
-    except NotFound as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_NOTHING) from None
-    except (QueryError, IndexUnusable) as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
     write_result(result, format, no_color)
 
 
@@ -389,14 +385,8 @@ def show(
 ) -> None:
     """Show a whole letter as parsed: dates, reviewer, summary, each item's outcome,
     guidelines and rationale, and its source file."""
-    try:
+    with reported():
         letter, warnings = find_letter(index_dir or default_index_dir(), case, item)
-    except NotFound as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_NOTHING) from None
-    except IndexUnusable as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
     for warning in warnings:
         say(f"warning: {warning}")
     if format is ParseFormat.json:

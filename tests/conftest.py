@@ -16,3 +16,21 @@ def truth_rows() -> list[dict]:
 @pytest.fixture
 def corpus_dir() -> Path:
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    """A real index of the sample corpus, built once and only read by the tests given it."""
+    from imr_search.indexer import index_paths
+
+    folder = tmp_path_factory.mktemp("corpus-index") / "ix"
+    index_paths([CORPUS], folder, jobs=2)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def letters():
+    """The sample corpus's letters, parsed afresh: where expected answers come from."""
+    from imr_search.letters import find_letter_files, read_letter
+
+    return [read_letter(path) for path in find_letter_files([CORPUS])]

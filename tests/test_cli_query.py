@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -19,13 +18,6 @@ from .conftest import CORPUS
 
 README_QUERY = '"acute exacerbation" AND outcome:Upheld'
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;")
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("cli-query") / "ix"
-    index_paths([CORPUS], folder, jobs=2)
-    return folder
 
 
 def run(*args: str, env: dict | None = None):

@@ -9,27 +9,13 @@ from pathlib import Path
 import pytest
 
 from imr_search.enrich import drug_table
-from imr_search.indexer import index_paths
-from imr_search.letters import find_letter_files, read_letter
 from imr_search.querylang import QueryError, explain, parse_query
 from imr_search.schema import facet_value
 from imr_search.search import Sort, search
 
-from .conftest import CORPUS, truth_rows
+from .conftest import truth_rows
 
 EVERYTHING = 1000  # a limit above the corpus's item count
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("query") / "ix"
-    index_paths([CORPUS], folder, jobs=2)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def letters():
-    return [read_letter(path) for path in find_letter_files([CORPUS])]
 
 
 def found(index_dir, text, **options) -> set[tuple[str, int]]:

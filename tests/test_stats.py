@@ -5,31 +5,16 @@ import csv
 import io
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from imr_search.cli import app
-from imr_search.indexer import index_paths
-from imr_search.letters import find_letter_files, read_letter
 from imr_search.querylang import QueryError
 from imr_search.schema import facet_value
 from imr_search.search import NotFound, similar, stats, wilson_interval
 
-from .conftest import CORPUS, truth_rows
-
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("stats") / "ix"
-    index_paths([CORPUS], folder, jobs=2)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def letters():
-    return [read_letter(path) for path in find_letter_files([CORPUS])]
+from .conftest import truth_rows
 
 
 def truth_values(row: dict, field: str) -> set[str]:
