@@ -297,13 +297,21 @@ def query(
 
 def write_result(result, format: ResultFormat, no_color: bool) -> None:
     """Hits as asked, then the exit status: 0 when something matched, else 1."""
+    writers = (write_search_json, write_search_csv, print_search_result)
+    write_as(format, no_color, result, writers, found=result.total > 0)
+
+
+def write_as(format: ResultFormat, no_color: bool, result, writers, found: bool) -> None:
+    """`result` through the (json, csv, table) writer `format` asks for; then exit 0 when
+    something was `found`, else 1."""
+    to_json, to_csv, to_table = writers
     if format is ResultFormat.json:
-        write_search_json(result, sys.stdout)
+        to_json(result, sys.stdout)
     elif format is ResultFormat.csv:
-        write_search_csv(result, sys.stdout)
+        to_csv(result, sys.stdout)
     else:
-        print_search_result(result, output_console(no_color))
-    raise typer.Exit(EXIT_OK if result.total else EXIT_NOTHING)
+        to_table(result, output_console(no_color))
+    raise typer.Exit(EXIT_OK if found else EXIT_NOTHING)
 
 
 @app.command()
@@ -337,13 +345,8 @@ def stats(
     """
     with reported(query_text):
         result = stats_of(index_dir or default_index_dir(), query_text, tuple(by), minimum)
-    if format is ResultFormat.json:
-        write_stats_json(result, sys.stdout)
-    elif format is ResultFormat.csv:
-        write_stats_csv(result, sys.stdout)
-    else:
-        print_stats(result, output_console(no_color))
-    raise typer.Exit(EXIT_OK if result.total.items else EXIT_NOTHING)
+    writers = (write_stats_json, write_stats_csv, print_stats)
+    write_as(format, no_color, result, writers, found=result.total.items > 0)
 
 
 @app.command()
