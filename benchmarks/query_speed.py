@@ -1,84 +1,116 @@
-"""Query latency, p50 and p95, beside plain Whoosh and tantivy on the same letters.
+"""The query-latency contenders of benchmarks/run.py: imr-search, plain Whoosh, tantivy and
+SQLite FTS5, each answering the same fixed query set in its own syntax.
 
-    python benchmarks/query_speed.py [--letters 5000] [--repeats 5]
-
-From one run, on the same synthetic letters (benchmarks/synthetic.py) and the same fixed
-query set, each query written in each engine's own syntax:
+Every run of a query includes the total count, the outcome and three facets (specialty,
+year, category) and 10 hits with highlighted snippets:
 - imr-search: `search.search()`, as `imr-search query` calls it (opening the index each
-  time), with the total count, outcome and three facets (specialty, year, category) and
-  10 hits with highlighted snippets;
+  time);
 - plain Whoosh: a schema of plain TEXT/KEYWORD/NUMERIC/DATETIME fields at default settings,
-  one open searcher, the same count, facets (`groupedby`) and 10 highlighted snippets;
-- tantivy: one open searcher, the count, the facets as terms aggregations over fast fields,
-  and 10 snippets from its SnippetGenerator.
-Each query is run once to warm up, then `--repeats` times. Needs the `bench` extra
-(`pip install -e '.[bench]'`). Results go to benchmarks/results/query_speed.{json,md}.
+  one open searcher, facets by `groupedby`, snippets by `highlights`;
+- tantivy: one open searcher, facets as terms aggregations over fast fields, snippets from
+  its SnippetGenerator;
+- SQLite FTS5: a porter-stemmed FTS5 table over the text beside a table of the fields, the
+  count and facets by SQL, hits by bm25 with `snippet()`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from synthetic import write_letters  # noqa: E402
 
 FACETS = ("specialty", "year", "category")
 TEXT_FIELDS = ("item", "rationale", "summary", "guideline")
 HITS = 10
 
-# (imr-search, plain Whoosh, tantivy): the same question in each engine's syntax. tantivy's
-# parser ORs bare words, so its queries say AND.
+# (imr-search, plain Whoosh, tantivy, SQLite (FTS5 MATCH or None, SQL condition or None)):
+# the same question in each engine's syntax. tantivy's parser ORs bare words, so its queries
+# say AND.
 QUERIES = [
     (
         '"acute exacerbation" AND outcome:Upheld',
         '"acute exacerbation" AND outcome:Upheld',
         '"acute exacerbation" AND outcome:Upheld',
+        ('"acute exacerbation"', "outcome = 'Upheld'"),
     ),
-    ("flexeril", "flexeril", "flexeril"),
-    ('"not medically necessary"', '"not medically necessary"', '"not medically necessary"'),
-    ("mri lumbar", "mri lumbar", "mri AND lumbar"),
-    ("outcome:Overturned", "outcome:Overturned", "outcome:Overturned"),
+    (
+        "flexeril",
+        "flexeril",
+        "flexeril",
+        ("flexeril", None),
+    ),
+    (
+        '"not medically necessary"',
+        '"not medically necessary"',
+        '"not medically necessary"',
+        ('"not medically necessary"', None),
+    ),
+    (
+        "mri lumbar",
+        "mri lumbar",
+        "mri AND lumbar",
+        ("mri lumbar", None),
+    ),
+    (
+        "outcome:Overturned",
+        "outcome:Overturned",
+        "outcome:Overturned",
+        (None, "outcome = 'Overturned'"),
+    ),
     (
         'specialty:"pain management" "physical therapy"',
         'specialty:"Pain Management" "physical therapy"',
         'specialty:"Pain Management" AND "physical therapy"',
+        (
+            '"physical therapy"',
+            "rowid IN (SELECT item FROM specialty WHERE value = 'Pain Management')",
+        ),
     ),
     (
         "decided:[2016-01-01 TO 2016-06-30]",
         "decision_date:[20160101 TO 20160630]",
         "decision_date:[2016-01-01T00:00:00Z TO 2016-06-30T23:59:59Z]",
+        (None, "decision_date BETWEEN '2016-01-01' AND '2016-06-30'"),
     ),
     (
         '"physical therapy"~3 AND state:california',
         '"physical therapy"~3 AND license_state:California',
         '"physical therapy"~3 AND license_state:California',
+        (
+            'NEAR("physical therapy", 3)',
+            "rowid IN (SELECT item FROM license_state WHERE value = 'California')",
+        ),
     ),
-    ("ambien OR lyrica", "ambien OR lyrica", "ambien OR lyrica"),
+    (
+        "ambien OR lyrica",
+        "ambien OR lyrica",
+        "ambien OR lyrica",
+        ("ambien OR lyrica", None),
+    ),
     (
         "injured:<2014 AND age:[40 TO 60]",
         "injury_date:[19000101 TO 20131231] AND age:[40 TO 60]",
         "injury_date:[1900-01-01T00:00:00Z TO 2013-12-31T23:59:59Z] AND age:[40 TO 60]",
+        (None, "injury_date < '2014-01-01' AND age BETWEEN 40 AND 60"),
     ),
     (
         "subacromial decompression outcome:overturned",
         "subacromial decompression outcome:Overturned",
         "subacromial AND decompression AND outcome:Overturned",
+        ("subacromial decompression", "outcome = 'Overturned'"),
     ),
-    ("radiculopathy", "radiculopathy", "radiculopathy"),
+    (
+        "radiculopathy",
+        "radiculopathy",
+        "radiculopathy",
+        ("radiculopathy", None),
+    ),
     (
         '"red flag" NOT outcome:overturned',
         '"red flag" NOT outcome:Overturned',
         '"red flag" AND -outcome:Overturned',
+        ('"red flag"', "outcome != 'Overturned'"),
     ),
 ]
 
@@ -216,17 +248,111 @@ def tantivy_engine(index_dir: Path, documents: list[dict]):
     return run
 
 
+def sqlite_engine(path: Path, documents: list[dict]):
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE items (
+            case_number TEXT, item TEXT, outcome TEXT, rationale TEXT, summary TEXT,
+            guideline TEXT, category TEXT, year INTEGER, decision_date TEXT,
+            injury_date TEXT, age INTEGER);
+        CREATE TABLE specialty (item INTEGER, value TEXT);
+        CREATE TABLE license_state (item INTEGER, value TEXT);
+        CREATE VIRTUAL TABLE text USING fts5(
+            item, rationale, summary, guideline, content='items', tokenize='porter');
+        """
+    )
+    for rowid, d in enumerate(documents, start=1):
+        dates = [
+            d[name].date().isoformat() if d[name] else None
+            for name in ("decision_date", "injury_date")
+        ]
+        db.execute(
+            "INSERT INTO items (rowid, case_number, item, outcome, rationale, summary, guideline,"
+            " category, year, decision_date, injury_date, age) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                rowid,
+                d["case"],
+                d["item"],
+                d["outcome"],
+                d["rationale"],
+                d["summary"],
+                d["guideline"],
+                d["category"],
+                d["year"],
+                *dates,
+                d["age"],
+            ),
+        )
+        for table in ("specialty", "license_state"):
+            db.executemany(f"INSERT INTO {table} VALUES (?, ?)", [(rowid, v) for v in d[table]])
+    db.executescript(
+        """
+        INSERT INTO text(text) VALUES ('rebuild');
+        CREATE INDEX specialty_item ON specialty(item);
+        CREATE INDEX specialty_value ON specialty(value);
+        CREATE INDEX license_state_value ON license_state(value);
+        CREATE INDEX items_outcome ON items(outcome);
+        CREATE INDEX items_decided ON items(decision_date);
+        """
+    )
+    db.commit()
+
+    def run(query: tuple[str | None, str | None]) -> int:
+        match, condition = query
+        where = " AND ".join(
+            part
+            for part in (
+                "rowid IN (SELECT rowid FROM text WHERE text MATCH :match)" if match else None,
+                condition,
+            )
+            if part
+        )
+        found = f"SELECT rowid FROM items WHERE {where}"
+        arguments = {"match": match}
+        total = db.execute(f"SELECT count(*) FROM ({found})", arguments).fetchone()[0]
+        for facet in ("outcome", "year", "category"):
+            db.execute(
+                f"SELECT {facet}, count(*) FROM items WHERE rowid IN ({found}) GROUP BY {facet}",
+                arguments,
+            ).fetchall()
+        db.execute(
+            f"SELECT value, count(*) FROM specialty WHERE item IN ({found}) GROUP BY value",
+            arguments,
+        ).fetchall()
+        if match:
+            db.execute(
+                "SELECT items.rowid, snippet(text, 1, '[', ']', '…', 24) FROM text"
+                f" JOIN items ON items.rowid = text.rowid WHERE text MATCH :match"
+                f" AND items.rowid IN ({found}) ORDER BY bm25(text) LIMIT {HITS}",
+                arguments,
+            ).fetchall()
+        else:
+            db.execute(
+                f"SELECT rowid, substr(rationale, 1, 200) FROM items WHERE {where} LIMIT {HITS}",
+                arguments,
+            ).fetchall()
+        return total
+
+    return run
+
+
 # ---------------------------------------------------------------- measuring
 
 
-def timed(run, text: str, repeats: int) -> tuple[int, list[float]]:
-    total = run(text)  # warm-up
+def timed(run, text, repeats: int) -> tuple[int, float, list[float]]:
+    """The total found, the first (cold) run's milliseconds, and those of `repeats` more."""
+    started = time.perf_counter()
+    total = run(text)
+    cold = (time.perf_counter() - started) * 1000
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         run(text)
         times.append((time.perf_counter() - started) * 1000)
-    return total, times
+    return total, cold, times
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -234,38 +360,28 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=5000)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    from imr_search.indexer import index_paths
-
-    work = Path(tempfile.mkdtemp(prefix="imr-query-bench-"))
-    try:
-        letters = work / "letters"
-        write_letters(letters, args.letters)
-        index_paths([letters], work / "imr-search", jobs=2)
-        documents = item_documents(letters)
-        engines = {
-            "imr-search": imr_search_engine(work / "imr-search"),
-            "plain-whoosh": plain_whoosh_engine(work / "plain-whoosh", documents),
-            "tantivy": tantivy_engine(work / "tantivy", documents),
-        }
-        rows, overall = [], {name: [] for name in engines}
-        for texts in QUERIES:
-            row = {"query": texts[0]}
-            for (name, run), text in zip(engines.items(), texts, strict=True):
-                total, times = timed(run, text, args.repeats)
-                overall[name] += times
-                row[name] = {
-                    "total": total,
-                    "p50_ms": round(statistics.median(times), 2),
-                    "p95_ms": round(percentile(times, 0.95), 2),
-                }
-            rows.append(row)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def query_latencies(imr_index: Path, documents: list[dict], work: Path, repeats: int) -> dict:
+    """Each query through each engine: totals and p50/p95 milliseconds, then the overall
+    p50/p95 of each engine and the ratios of imr-search's to the others'."""
+    engines = {
+        "imr-search": imr_search_engine(imr_index),
+        "plain-whoosh": plain_whoosh_engine(work / "plain-whoosh-query", documents),
+        "tantivy": tantivy_engine(work / "tantivy", documents),
+        "sqlite-fts5": sqlite_engine(work / "fts5.sqlite", documents),
+    }
+    rows, overall = [], {name: [] for name in engines}
+    for texts in QUERIES:
+        row = {"query": texts[0]}
+        for (name, run), text in zip(engines.items(), texts, strict=True):
+            total, cold, times = timed(run, text, repeats)
+            overall[name] += times
+            row[name] = {
+                "total": total,
+                "cold_ms": round(cold, 2),
+                "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(percentile(times, 0.95), 2),
+            }
+        rows.append(row)
     summary = {
         name: {
             "p50_ms": round(statistics.median(times), 2),
@@ -274,44 +390,8 @@ def main() -> None:
         for name, times in overall.items()
     }
     ours = summary["imr-search"]
-    for name in ("plain-whoosh", "tantivy"):
-        summary[name]["imr_search_p50_ratio"] = round(ours["p50_ms"] / summary[name]["p50_ms"], 2)
-    report = {
-        "letters": args.letters,
-        "items": len(documents),
-        "repeats": args.repeats,
-        "facets": ["outcome", *FACETS],
-        "hits_with_snippets": HITS,
-        "queries": rows,
-        "summary": summary,
-    }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "query_speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    names = list(engines)
-    lines = [
-        f"{args.letters} letters, {len(documents)} items; each query: count, "
-        f"{1 + len(FACETS)} facets, {HITS} snippets; ms, p50 / p95 of {args.repeats} runs",
-        "",
-        "| query | " + " | ".join(f"{n} total | {n} p50 | {n} p95" for n in names) + " |",
-        "| --- |" + " --- | --- | --- |" * len(names),
-    ]
-    for row in rows:
-        cells = [f"{row[n]['total']} | {row[n]['p50_ms']} | {row[n]['p95_ms']}" for n in names]
-        lines.append(f"| `{row['query']}` | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "| engine | p50 ms | p95 ms | imr-search p50 / its p50 |",
-        "| --- | --- | --- | --- |",
-    ]
-    for name in names:
-        ratio = summary[name].get("imr_search_p50_ratio", "")
-        lines.append(
-            f"| {name} | {summary[name]['p50_ms']} | {summary[name]['p95_ms']} | {ratio} |"
-        )
-    (out / "query_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-
-
-if __name__ == "__main__":
-    main()
+    for name, figures in summary.items():
+        if name != "imr-search":
+            figures["imr_search_p50_ratio"] = round(ours["p50_ms"] / figures["p50_ms"], 2)
+            figures["imr_search_p95_ratio"] = round(ours["p95_ms"] / figures["p95_ms"], 2)
+    return {"queries": rows, "summary": summary}

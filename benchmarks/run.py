@@ -1,0 +1,176 @@
+"""The firm-scale benchmark: one run, every figure, imr-search beside its peers.
+
+    python benchmarks/run.py [--letters 20000] [--repeats 5] [--jobs 2]
+
+On N synthetic letters (benchmarks/synthetic.py) it reports:
+- parse speed, letters/s on one core;
+- index throughput (items/s, parsing included) and peak memory of imr-search and of plain
+  Whoosh at its default settings, each in a fresh process;
+- the re-index time with 1% of the files changed, against the full build;
+- per-query p50/p95 over a fixed set of 13 queries, each run including the total count,
+  four facets and ten highlighted snippets, through imr-search, plain Whoosh, tantivy and
+  SQLite FTS5 (benchmarks/query_speed.py), with the first (cold) run of each query apart;
+- the wall time of the `imr-search query` command end to end (a new process each time).
+Results go to benchmarks/results/run.{json,md}. Needs the `bench` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from index_speed import measure  # noqa: E402
+from query_speed import item_documents, query_latencies  # noqa: E402
+from synthetic import write_letters  # noqa: E402
+
+PARSE_SAMPLE = 2000  # letters parsed for the parse-speed figure
+CLI_QUERY = '"acute exacerbation" AND outcome:Upheld'
+CLI_RUNS = 5
+
+
+def parse_speed(paths: list[Path]) -> float:
+    from imr_search.letters import read_letter
+
+    read_letter(paths[0])  # imports and the drug table outside the timing
+    started = time.perf_counter()
+    for path in paths:
+        read_letter(path)
+    return len(paths) / (time.perf_counter() - started)
+
+
+def cli_wall_seconds(index_dir: Path) -> list[float]:
+    command = [
+        str(Path(sys.executable).with_name("imr-search")),
+        "query",
+        CLI_QUERY,
+        "--index",
+        str(index_dir),
+        "--facet",
+        "specialty",
+        "--facet",
+        "year",
+        "--facet",
+        "category",
+    ]
+    times = []
+    for _ in range(CLI_RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=20000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="imr-bench-"))
+    report: dict = {
+        "letters": args.letters,
+        "jobs": args.jobs,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    try:
+        letters = work / "letters"
+        paths = write_letters(letters, args.letters)
+        report["parse_letters_per_s"] = round(parse_speed(paths[:PARSE_SAMPLE]), 1)
+        ours = measure("imr-search", letters, work / "imr-search", args.jobs)
+        plain = measure("plain-whoosh", letters, work / "plain-whoosh", args.jobs)
+        for path in paths[::100]:  # change 1% of the files
+            path.write_text(path.read_text().replace("Standard", "Expedited", 1))
+        incremental = measure("imr-search", letters, work / "imr-search", args.jobs)
+        for result in (ours, plain):
+            result["items_per_s"] = round(result["items"] / result["seconds"], 1)
+        report["index"] = {
+            "imr-search": ours,
+            "plain-whoosh": plain,
+            "throughput_vs_plain_whoosh": round(ours["items_per_s"] / plain["items_per_s"], 2),
+            "incremental_1pct": incremental,
+            "incremental_vs_full_build": round(incremental["seconds"] / ours["seconds"], 3),
+        }
+        documents = item_documents(letters)
+        report["items"] = len(documents)
+        report["query"] = query_latencies(work / "imr-search", documents, work, args.repeats)
+        walls = cli_wall_seconds(work / "imr-search")
+        report["cli_query_wall_s"] = {
+            "query": CLI_QUERY,
+            "median": round(statistics.median(walls), 3),
+            "max": round(max(walls), 3),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "run.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "run.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    index = report["index"]
+    ours, plain, incremental = (
+        index["imr-search"],
+        index["plain-whoosh"],
+        index["incremental_1pct"],
+    )
+    lines = [
+        f"{report['letters']} synthetic letters, {report['items']} items; "
+        f"{report['cpus']} cores, Python {report['python']}",
+        "",
+        f"- parse: {report['parse_letters_per_s']} letters/s (one core)",
+        f"- index, imr-search: {ours['seconds']:.1f} s, {ours['items_per_s']} items/s, "
+        f"peak {ours['peak_mb']:.0f} MB",
+        f"- index, plain Whoosh: {plain['seconds']:.1f} s, {plain['items_per_s']} items/s, "
+        f"peak {plain['peak_mb']:.0f} MB",
+        f"- index throughput, imr-search / plain Whoosh: {index['throughput_vs_plain_whoosh']}x",
+        f"- re-index with 1% changed: {incremental['seconds']:.2f} s, "
+        f"{index['incremental_vs_full_build']:.1%} of the full build",
+        f"- `imr-search query` end to end: median {report['cli_query_wall_s']['median']} s, "
+        f"max {report['cli_query_wall_s']['max']} s",
+        "",
+    ]
+    query = report["query"]
+    names = list(query["summary"])
+    lines += [
+        "Per query, ms: p50 / p95 of the repeats, the first (cold) run, and the total found:",
+        "",
+        "| query | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in query["queries"]:
+        cells = [
+            f"{row[n]['p50_ms']} / {row[n]['p95_ms']}, cold {row[n]['cold_ms']} ({row[n]['total']})"
+            for n in names
+        ]
+        lines.append(f"| `{row['query']}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| engine | p50 ms | p95 ms | imr-search p50 / its p50 | imr-search p95 / its p95 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, figures in query["summary"].items():
+        lines.append(
+            f"| {name} | {figures['p50_ms']} | {figures['p95_ms']} | "
+            f"{figures.get('imr_search_p50_ratio', '')} | "
+            f"{figures.get('imr_search_p95_ratio', '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
