@@ -22,6 +22,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from . import facets
 from .letters import find_letter_files, read_letter_or_reason
 from .models import Letter
 from .schema import FACETS, SCHEMA_VERSION, build_schema, facet_value
@@ -280,6 +281,7 @@ def index_paths(
     write_json_atomically(index_dir / META_FILE, meta)
     with ix.searcher() as searcher:
         report.letters, report.items = letters_and_items(searcher)
+        facets.prepare(index_dir, searcher)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -11,12 +11,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import whoosh.analysis
 from whoosh import highlight, sorting
 from whoosh import query as wq
 from whoosh.lang.porter import stem
 from whoosh.searching import Hit as WhooshHit
 
+from .facets import facet_counts
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .letters import read_letter_or_reason
 from .models import Letter
@@ -149,20 +151,16 @@ def run_query(
 ) -> SearchResult:
     wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
     labels = (read_meta(index_dir) or {}).get("labels", {})
-    # Overlapping facets: an item of a letter whose reviewer has two specialties counts once
-    # under each, and an item without a value counts under None.
-    groupedby = {
-        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count) for name in wanted
-    }
     first = (page - 1) * limit
     with ix.searcher() as searcher:
-        results = searcher.search(
-            parsed,
-            limit=None if letters else first + limit,
-            sortedby=sort_facet(sort),
-            groupedby=groupedby,
-        )
-        counts = {name: labelled(results.groups(name), labels.get(name, {})) for name in wanted}
+        # Every match, ranked: the counts need them all, and Whoosh's top-N collector can
+        # drop real top hits (see `similar`).
+        results = searcher.search(parsed, limit=None, sortedby=sort_facet(sort))
+        docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
+        # An item of a letter whose reviewer has two specialties counts once under each;
+        # an item without a value counts under None.
+        found = facet_counts(index_dir, searcher, docnums, wanted)
+        counts = {name: labelled(found[name], labels.get(name, {})) for name in wanted}
         if letters:
             grouped, total_letters = letters_on_page(searcher, results, first, limit, sort)
             hits = tuple(hit for letter in grouped for hit in letter.items)
@@ -172,7 +170,7 @@ def run_query(
         return SearchResult(
             query=text,
             explained=explain(parsed),
-            total=len(results),
+            total=len(docnums),
             page=page,
             limit=limit,
             hits=hits,

@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 from whoosh.query import Term
 
+from imr_search import facets
 from imr_search.cli import app
 from imr_search.indexer import (
     IndexUnusable,
@@ -22,6 +24,7 @@ from imr_search.indexer import (
     open_index,
 )
 from imr_search.letters import read_letter
+from imr_search.search import search
 
 from .conftest import CORPUS, GOLDEN, truth_rows
 
@@ -103,6 +106,17 @@ def test_reindex_skips_unchanged_and_follows_add_modify_delete(corpus, tmp_path)
     docs = stored(ix)
     assert not [key for key in docs if key[0] == "CM16-0230651"]
     assert len(docs) == len(truth_items()) - 10
+    assert_facet_tables_follow_the_segments(ix, docs)
+
+
+def assert_facet_tables_follow_the_segments(ix: Path, docs: dict) -> None:
+    """After updates, the facet tables are those of the live segments and count right."""
+    with open_index(ix).searcher() as searcher:
+        live = {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()}
+    tables = {path.name.split(".")[0] for path in (ix / facets.CACHE_FOLDER).iterdir()}
+    assert tables == live
+    expected = Counter(doc["outcome"] for doc in docs.values())
+    assert search(ix, "*", limit=1).facets["outcome"] == dict(expected)
 
 
 def test_same_letter_twice_is_indexed_once(corpus, tmp_path):

@@ -1,0 +1,121 @@
+"""Facet counting over arrays: each segment's facet values, one row of value numbers per
+document, kept on disk beside the index and counted with numpy.
+
+Whoosh's own overlapping facets rebuild a document -> values list from every posting of the
+field at each query (most of a small query's time, measured in benchmarks/run.py). A
+segment never changes once written (deletions only hide documents, and a query never
+matches a hidden one), so its table is built once, when the segment first appears, and stays
+valid as long as the segment does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .schema import FACETS
+
+CACHE_FOLDER = "facets"
+NO_VALUE_ID = -1
+
+
+@dataclass(frozen=True)
+class SegmentFacet:
+    """One facet field of one segment: `rows[doc]` holds the numbers of the document's
+    values in `values` (padded with -1; all -1 for a document without one)."""
+
+    values: list
+    rows: np.ndarray
+
+    def count(self, docs: np.ndarray) -> dict:
+        """value -> how many of `docs` (segment document numbers) hold it; None for none."""
+        if not len(docs):
+            return {}
+        chosen = self.rows[docs]
+        held = chosen[chosen != NO_VALUE_ID]
+        tally = np.bincount(held, minlength=len(self.values))
+        counts = {self.values[i]: int(tally[i]) for i in np.flatnonzero(tally)}
+        without = int(np.count_nonzero((chosen == NO_VALUE_ID).all(axis=1)))
+        if without:
+            counts[None] = without
+        return counts
+
+
+def build_segment_facet(reader, name: str) -> SegmentFacet:
+    """From the postings of each of the field's values (full-precision terms only)."""
+    field = reader.schema[name]
+    held: list[list[int]] = [[] for _ in range(reader.doc_count_all())]
+    values = []
+    for number, encoded in enumerate(field.sortable_terms(reader, name)):
+        values.append(field.from_bytes(encoded))
+        for doc in reader.postings(name, encoded).all_ids():
+            held[doc].append(number)
+    width = max((len(row) for row in held), default=0) or 1
+    rows = np.full((len(held), width), NO_VALUE_ID, dtype=np.int32)
+    for doc, numbers in enumerate(held):
+        rows[doc, : len(numbers)] = numbers
+    return SegmentFacet(values, rows)
+
+
+def cache_paths(index_dir: Path, segment_id: str, name: str) -> tuple[Path, Path]:
+    """Where a segment's table for `name` is kept: its rows and its values."""
+    folder = index_dir / CACHE_FOLDER
+    return folder / f"{segment_id}.{name}.npy", folder / f"{segment_id}.{name}.json"
+
+
+def segment_facet(index_dir: Path, reader, name: str) -> SegmentFacet:
+    """The segment's table for `name`, from the cache, built and saved when missing."""
+    rows_path, values_path = cache_paths(index_dir, reader.segment().segment_id(), name)
+    try:
+        return SegmentFacet(json.loads(values_path.read_text(encoding="utf-8")), np.load(rows_path))
+    except (OSError, ValueError):
+        pass
+    built = build_segment_facet(reader, name)
+    try:
+        rows_path.parent.mkdir(exist_ok=True)
+        save_atomically(rows_path, lambda f: np.save(f, built.rows), binary=True)
+        save_atomically(values_path, lambda f: json.dump(built.values, f), binary=False)
+    except OSError:
+        pass  # a read-only index still counts, only slower
+    return built
+
+
+def save_atomically(path: Path, write, binary: bool) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
+        write(f)
+    os.replace(temporary, path)
+
+
+def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[str, dict]:
+    """field -> value -> how many of `docnums` (the searcher's document numbers) hold it."""
+    leaves = searcher.reader().leaf_readers()
+    offsets = np.array([offset for _, offset in leaves])
+    segment_of = np.searchsorted(offsets, docnums, side="right") - 1
+    counts: dict[str, dict] = {name: {} for name in names}
+    for number, (reader, offset) in enumerate(leaves):
+        docs = docnums[segment_of == number] - offset
+        if not len(docs):
+            continue
+        for name in names:
+            for value, n in segment_facet(index_dir, reader, name).count(docs).items():
+                counts[name][value] = counts[name].get(value, 0) + n
+    return counts
+
+
+def prepare(index_dir: Path, searcher) -> None:
+    """Build the tables of new segments now, so that no query waits for them, and drop
+    those of segments merged away."""
+    live = set()
+    for reader, _ in searcher.reader().leaf_readers():
+        for name in FACETS:
+            segment_facet(index_dir, reader, name)
+            live.update(p.name for p in cache_paths(index_dir, reader.segment().segment_id(), name))
+    folder = index_dir / CACHE_FOLDER
+    for path in folder.iterdir() if folder.exists() else ():
+        if path.name not in live:
+            path.unlink(missing_ok=True)
