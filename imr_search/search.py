@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.lang.porter import stem
 from whoosh.searching import Hit as WhooshHit
 
-from .facets import facet_counts
+from .facets import facet_counts, with_table_ranges
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .letters import read_letter_or_reason
 from .models import Letter
@@ -155,7 +155,8 @@ def run_query(
     with ix.searcher() as searcher:
         # Every match, ranked: the counts need them all, and Whoosh's top-N collector can
         # drop real top hits (see `similar`).
-        results = searcher.search(parsed, limit=None, sortedby=sort_facet(sort))
+        ranged = with_table_ranges(parsed, index_dir)
+        results = searcher.search(ranged, limit=None, sortedby=sort_facet(sort))
         docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
@@ -423,7 +424,8 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
         for name in ("outcome", *fields)
     }
     with ix.searcher() as searcher:
-        results = searcher.search(parsed, limit=None, scored=False, groupedby=facets)
+        ranged = with_table_ranges(parsed, index_dir)
+        results = searcher.search(ranged, limit=None, scored=False, groupedby=facets)
         outcomes = {value: set(docs) for value, docs in results.groups("outcome").items()}
         by_value = [docs_by_value(results.groups(name), name, labels) for name in fields]
     upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
