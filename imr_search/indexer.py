@@ -25,7 +25,7 @@ from whoosh.index import LockError
 from . import facets
 from .letters import find_letter_files, read_letter_or_reason
 from .models import Letter
-from .schema import FACETS, SCHEMA_VERSION, build_schema, facet_value
+from .schema import FACETS, SCHEMA_VERSION, TEXT_BREAK, build_schema, facet_value
 
 META_FILE = "imr-search.json"
 MANIFEST_FILE = "manifest.json"
@@ -198,6 +198,7 @@ def documents(letter: Letter, key: str) -> list[dict]:
         ]
     docs = []
     for item in letter.items:
+        guideline = f"{item.claims_guideline.text}\n{item.maximus_guideline.text}"
         docs.append(
             dict(
                 shared,
@@ -209,8 +210,11 @@ def documents(letter: Letter, key: str) -> list[dict]:
                 drug=facet_list(item.drug.split(" / ") if item.drug else []),
                 drug_class=facet_list([item.drug_class]),
                 guideline_source=facet_list(item.guideline_sources),
-                guideline=f"{item.claims_guideline.text}\n{item.maximus_guideline.text}",
+                guideline=guideline,
                 rationale=item.rationale,
+                shingles=f" {TEXT_BREAK} ".join(
+                    (item.item, item.rationale, guideline, letter.summary)
+                ),
             )
         )
     return docs
@@ -300,10 +304,13 @@ PARALLEL_WRITE_FROM = 1000
 
 def open_writer(ix, index_dir: Path, to_index: int, jobs: int):
     procs = min(jobs, os.cpu_count() or 1) if to_index >= PARALLEL_WRITE_FROM else 1
+    # Segments as separate files: opening a compound segment copies each of its parts into
+    # memory (Whoosh reads them through BytesIO), 40 ms a search on 20,000 letters.
+    settings = {"limitmb": WRITER_LIMIT_MB, "compound": False}
     try:
         if procs > 1:
-            return ix.writer(limitmb=WRITER_LIMIT_MB, procs=procs, multisegment=True)
-        return ix.writer(limitmb=WRITER_LIMIT_MB)
+            return ix.writer(procs=procs, multisegment=True, **settings)
+        return ix.writer(**settings)
     except LockError as exc:
         raise IndexUnusable(in_use(index_dir)) from exc
 

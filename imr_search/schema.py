@@ -6,6 +6,7 @@ outcome:Upheld` is about one item's rationale and that same item's outcome.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from whoosh.analysis import (
@@ -17,38 +18,79 @@ from whoosh.analysis import (
     StemFilter,
 )
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.lang.porter import stem
 
 # Bump when documents or analyzers change in a way an old index cannot serve.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
 # "EMG/NCV", "0.025%".
 TOKEN = r"#?\w+(?:[-/.]\w+)*%?"
 
 
-class PartsFilter(Filter):
-    """Also index the parts of a joined token at its position ("l4-l5" -> "l4", "l5"),
-    so that `L4` finds "L4-L5" and `emg` finds "EMG/NCV"."""
+JOINERS = re.compile(r"[-/.#%]+")
 
-    SPLIT = re.compile(r"[-/.#%]+")
+
+def parts_of(word: str) -> list[str]:
+    """The parts of a joined word ("l4-l5" -> "l4", "l5"; "#60" -> "60"), none for others."""
+    parts = [part for part in JOINERS.split(word) if part]
+    return parts if len(parts) > 1 or (parts and parts[0] != word) else []
+
+
+class PartsFilter(Filter):
+    """Also index the parts of a joined token at its position, so that `L4` finds "L4-L5"
+    and `emg` finds "EMG/NCV"."""
 
     def __call__(self, tokens):
         for token in tokens:
+            whole = token.text  # before later filters (the stemmer) change the token
             yield token
             if token.mode == "query":  # the whole token finds its own parts
                 continue
-            whole = token.text
-            parts = [part for part in self.SPLIT.split(whole) if part]
-            if len(parts) > 1 or (parts and parts[0] != whole):
-                for part in parts:
-                    token.text = part
-                    yield token
-                token.text = whole
+            for part in parts_of(whole):
+                token.text = part
+                yield token
+            token.text = whole
 
 
 def prose_analyzer():
     """Stemmed, lower-cased, stop words kept: "not medically necessary" keeps its "not"."""
     return RegexTokenizer(TOKEN) | LowercaseFilter() | PartsFilter() | StemFilter()
+
+
+class ShinglesFilter(Filter):
+    """Each run of two and of three neighbouring words as one term ("acut exacerb", "not
+    medic necessari"), so that a phrase of two or three words is one posting list instead
+    of several lists and a check of positions. A joined word stands for itself or any of
+    its parts, as in the positional index ("necessary.Because" gives "medic necessari" and
+    "medic necessary.becaus"). A `|` token separates texts; no shingle crosses it."""
+
+    def __call__(self, tokens):
+        before: list[list[str]] = []  # the stemmed forms of the last two words
+        for token in tokens:
+            if token.text == TEXT_BREAK:
+                before = []
+                continue
+            forms = word_forms(token.text)
+            for length in (1, 2):
+                if len(before) >= length:
+                    for run in itertools.product(*before[-length:], forms):
+                        token.text = " ".join(run)
+                        yield token
+            before = [*before[-1:], forms]
+
+
+def word_forms(word: str) -> list[str]:
+    """A lower-cased word as the prose analyzer indexes it: stemmed, whole and by parts."""
+    return list(dict.fromkeys(stem(form) for form in [word, *parts_of(word)]))
+
+
+TEXT_BREAK = "|"
+SHINGLE_WORDS = (2, 3)
+
+
+def shingles_analyzer():
+    return RegexTokenizer(TOKEN + r"|\|") | LowercaseFilter() | ShinglesFilter()
 
 
 def facet_value(value: str) -> str:
@@ -125,6 +167,8 @@ def build_schema() -> Schema:
         guideline=TEXT(analyzer=prose, stored=True),
         rationale=TEXT(analyzer=prose, stored=True),
         summary=TEXT(analyzer=prose, stored=True),
+        # The item, rationale, guideline and summary again as shingles, for phrases.
+        shingles=TEXT(analyzer=shingles_analyzer(), phrase=False),
         decision_date=date_field(sortable=True),
         date_assigned=date_field(),
         injury_date=date_field(),

@@ -23,7 +23,7 @@ from .indexer import file_digest, open_index, read_manifest, read_meta
 from .letters import read_letter_or_reason
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
-from .schema import FACETS, facet_value
+from .schema import DEFAULT_FIELDS, FACETS, SHINGLE_WORDS, facet_value
 
 # Where a snippet is looked for, in order: the reviewer's reasons first.
 SNIPPET_FIELDS = ("rationale", "item", "guideline", "summary")
@@ -155,8 +155,9 @@ def run_query(
     with ix.searcher() as searcher:
         # Every match, ranked: the counts need them all, and Whoosh's top-N collector can
         # drop real top hits (see `similar`).
-        ranged = with_table_ranges(parsed, index_dir)
-        results = searcher.search(ranged, limit=None, sortedby=sort_facet(sort))
+        fast = with_shingles(with_table_ranges(parsed, index_dir))
+        results = searcher.search(fast, limit=None, sortedby=sort_facet(sort))
+        results.q = parsed  # snippets mark the words as the user wrote them
         docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
@@ -179,6 +180,29 @@ def run_query(
             letters=grouped,
             total_letters=total_letters,
         )
+
+
+def with_shingles(parsed: wq.Query) -> wq.Query:
+    """`parsed` with each phrase over the default fields read from the `shingles` field:
+    one term for two or three words (the same items, without reading positions); for longer
+    phrases, their three-word runs first, so that positions are read only where all occur."""
+
+    def swap(part):
+        phrases = part.subqueries if isinstance(part, wq.Or) else ()
+        if not (
+            phrases
+            and all(isinstance(p, wq.Phrase) and p.slop == 1 for p in phrases)
+            and {p.fieldname for p in phrases} == set(DEFAULT_FIELDS)
+            and len({tuple(p.words) for p in phrases}) == 1
+        ):
+            return part
+        words = phrases[0].words
+        if len(words) in SHINGLE_WORDS:
+            return wq.Term("shingles", " ".join(words))
+        runs = [wq.Term("shingles", " ".join(words[i : i + 3])) for i in range(len(words) - 2)]
+        return wq.And([*runs, part])
+
+    return parsed.accept(swap)
 
 
 # Letters without a decision date sort last either way.

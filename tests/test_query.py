@@ -78,6 +78,22 @@ def test_not_medically_necessary_never_matches_is_medically_necessary(index_dir,
     assert not hits & only_positive
 
 
+@pytest.mark.parametrize(
+    "phrase, pattern",
+    [
+        ('"muscle relaxants"', r"\bmuscle\s+relaxants?\b"),
+        ('"not medically necessary"', r"\bnot\s+medically\s+necessary\b"),
+        ('"short course of therapy"', r"\bshort\s+course\s+of\s+therapy\b"),
+        ('"for the short-term treatment"', r"\bfor\s+the\s+short-term\s+treatment\b"),
+        ('"short-term treatment"', r"\bshort-term\s+treatment\b"),
+    ],
+)
+def test_phrases_of_any_length_match_exactly(index_dir, letters, phrase, pattern):
+    expected = items_where(letters, says(pattern))
+    assert expected
+    assert found(index_dir, phrase) == expected
+
+
 def test_bare_words_are_anded_across_fields(index_dir, letters):
     expected = items_where(
         letters,
