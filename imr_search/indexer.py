@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, LockError
 
 from . import facets
 from .letters import find_letter_files, read_letter_or_reason
@@ -76,15 +77,25 @@ def write_json_atomically(path: Path, data: dict) -> None:
 def open_index(index_dir: Path):
     """An existing index for reading. Raises IndexUnusable with what to do."""
     meta = read_meta(index_dir)
-    if meta is None or not whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME):
-        raise IndexUnusable(f"no index at {index_dir}; run `imr-search index PATH` first")
+    missing = IndexUnusable(f"no index at {index_dir}; run `imr-search index PATH` first")
+    if meta is None:
+        raise missing
+    # The version first: Whoosh unpickles an index's schema, which an old one may not allow.
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise IndexUnusable(
             f"the index at {index_dir} was built by an incompatible version (schema "
             f"{meta.get('schema_version')}, this version reads {SCHEMA_VERSION}); rebuild it "
             "with `imr-search index --rebuild PATH`"
         )
-    return open_index_raw(index_dir)
+    try:
+        return open_index_raw(index_dir)
+    except EmptyIndexError:
+        raise missing from None
+    except Exception as exc:  # noqa: BLE001 - a damaged table of contents, in any way
+        raise IndexUnusable(
+            f"the index at {index_dir} cannot be read ({type(exc).__name__}: {exc}); "
+            "rebuild it with `imr-search index --rebuild PATH`"
+        ) from None
 
 
 def open_for_writing(index_dir: Path, rebuild: bool):
@@ -99,14 +110,16 @@ def open_for_writing(index_dir: Path, rebuild: bool):
     if meta is not None and not rebuild:
         return open_index(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    if meta is not None:  # --rebuild: the lock must be ours before anything is cleared
-        try:
-            lock_holder = open_index_raw(index_dir).writer()
-        except LockError as exc:
-            raise IndexUnusable(in_use(index_dir)) from exc
-        lock_holder.cancel()
+    # --rebuild: the write lock must be ours before anything is cleared. It is taken from
+    # the folder, not through the old index, which this version may be unable to read.
+    lock = FileStorage(str(index_dir)).lock(f"{INDEX_NAME}_WRITELOCK")
+    if not lock.acquire(blocking=False):
+        raise IndexUnusable(in_use(index_dir))
+    try:
         (index_dir / MANIFEST_FILE).unlink(missing_ok=True)
-    ix = whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+        ix = whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
+    finally:
+        lock.release()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     write_json_atomically(
         index_dir / META_FILE, {"schema_version": SCHEMA_VERSION, "created": now, "updated": None}

@@ -192,6 +192,20 @@ def test_foreign_folder_and_old_schema_are_refused(corpus, tmp_path):
     assert index_info(ix)["items"] == len(truth_items())
 
 
+def test_an_index_whoosh_cannot_read_asks_for_a_rebuild(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    (toc,) = ix.glob("_imr_*.toc")
+    toc.write_bytes(toc.read_bytes()[:40])  # as an index of a lost version's classes
+    for command in (["info"], ["query", "mri"], ["show", "CM17-0019120"]):
+        result = run_cli(*command, "--index", str(ix))
+        assert result.exit_code == 2, command
+        assert "cannot be read" in result.stderr and "--rebuild" in result.stderr
+    result = run_cli("index", "--rebuild", str(corpus), "--index", str(ix), "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert index_info(ix)["items"] == len(truth_items())
+
+
 def many_letters(folder: Path, count: int) -> None:
     """`count` distinct letters without case numbers, from the seed letters."""
     folder.mkdir(parents=True, exist_ok=True)
