@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 from whoosh.analysis import (
     CommaSeparatedTokenizer,
@@ -66,7 +67,7 @@ class ShinglesFilter(Filter):
     "medic necessary.becaus"). A `|` token separates texts; no shingle crosses it."""
 
     def __call__(self, tokens):
-        before: list[list[str]] = []  # the stemmed forms of the last two words
+        before: list[tuple[str, ...]] = []  # the stemmed forms of the last two words
         for token in tokens:
             if token.text == TEXT_BREAK:
                 before = []
@@ -80,9 +81,10 @@ class ShinglesFilter(Filter):
             before = [*before[-1:], forms]
 
 
-def word_forms(word: str) -> list[str]:
+@lru_cache(maxsize=100_000)  # a corpus repeats its words; the stemmer is pure Python
+def word_forms(word: str) -> tuple[str, ...]:
     """A lower-cased word as the prose analyzer indexes it: stemmed, whole and by parts."""
-    return list(dict.fromkeys(stem(form) for form in [word, *parts_of(word)]))
+    return tuple(dict.fromkeys(stem(form) for form in [word, *parts_of(word)]))
 
 
 TEXT_BREAK = "|"

@@ -206,6 +206,11 @@ def test_an_index_whoosh_cannot_read_asks_for_a_rebuild(corpus, tmp_path):
     assert index_info(ix)["items"] == len(truth_items())
 
 
+# Enough letters that a run is still writing when it is interrupted (it takes over ten
+# seconds; the interruption comes at 2.5).
+MORE_LETTERS = 1500
+
+
 def many_letters(folder: Path, count: int) -> None:
     """`count` distinct letters without case numbers, from the seed letters."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -237,12 +242,12 @@ def start_index_run(corpus: Path, ix: Path) -> subprocess.Popen:
 
 
 def interrupted_run(corpus: Path, ix: Path, signum: int) -> tuple[int, int, str]:
-    """Index `corpus`, add 3000 letters, and signal a run indexing them while it works.
+    """Index `corpus`, add MORE_LETTERS letters, and signal a run indexing them while it works.
 
     Returns the items of the index before that run, the run's exit status and stderr."""
     index_paths([corpus], ix, jobs=1)
     before = index_info(ix)["items"]
-    many_letters(corpus / "more", 3000)
+    many_letters(corpus / "more", MORE_LETTERS)
     process = start_index_run(corpus, ix)
     os.killpg(process.pid, signum)  # as a terminal does: the whole process group
     _, err = process.communicate(timeout=60)
@@ -264,14 +269,14 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     with open_index(ix).searcher() as searcher:
         assert searcher.search(Term("outcome", "overturned")).estimated_length() > 0
     report = index_paths([corpus], ix, jobs=2)
-    assert len(report.new) == 3000 and report.unchanged == 25
-    assert report.letters == 25 + 3000
+    assert len(report.new) == MORE_LETTERS and report.unchanged == 25
+    assert report.letters == 25 + MORE_LETTERS
 
 
 def test_second_run_while_one_writes_is_refused(corpus, tmp_path):
     ix = tmp_path / "ix"
     index_paths([corpus], ix, jobs=1)
-    many_letters(corpus / "more", 3000)
+    many_letters(corpus / "more", MORE_LETTERS)
     first = start_index_run(corpus, ix)
     try:
         second = run_cli("index", str(corpus), "--index", str(ix))
@@ -283,7 +288,7 @@ def test_second_run_while_one_writes_is_refused(corpus, tmp_path):
         "try again when it ends"
     )
     assert first.returncode == 0, err
-    assert index_info(ix)["letters"] == 25 + 3000
+    assert index_info(ix)["letters"] == 25 + MORE_LETTERS
 
 
 def test_index_folder_from_environment(corpus, tmp_path, monkeypatch):
