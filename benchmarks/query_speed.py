@@ -360,20 +360,25 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def query_latencies(imr_index: Path, documents: list[dict], work: Path, repeats: int) -> dict:
-    """Each query through each engine: totals and p50/p95 milliseconds, then the overall
-    p50/p95 of each engine and the ratios of imr-search's to the others'."""
-    engines = {
-        "imr-search": imr_search_engine(imr_index),
-        "plain-whoosh": plain_whoosh_engine(work / "plain-whoosh-query", documents),
-        "tantivy": tantivy_engine(work / "tantivy", documents),
-        "sqlite-fts5": sqlite_engine(work / "fts5.sqlite", documents),
-    }
+ENGINES = ("imr-search", "plain-whoosh", "tantivy", "sqlite-fts5")  # the columns of QUERIES
+
+
+def query_latencies(
+    imr_index: Path, documents: list[dict] | None, work: Path, repeats: int
+) -> dict:
+    """Each query through each engine (imr-search alone without `documents` for the peers):
+    totals and p50/p95 milliseconds, then the overall p50/p95 of each engine and the ratios
+    of imr-search's to the others'."""
+    engines = {"imr-search": imr_search_engine(imr_index)}
+    if documents is not None:
+        engines["plain-whoosh"] = plain_whoosh_engine(work / "plain-whoosh-query", documents)
+        engines["tantivy"] = tantivy_engine(work / "tantivy", documents)
+        engines["sqlite-fts5"] = sqlite_engine(work / "fts5.sqlite", documents)
     rows, overall = [], {name: [] for name in engines}
     for texts in QUERIES:
         row = {"query": texts[0]}
-        for (name, run), text in zip(engines.items(), texts, strict=True):
-            total, cold, times = timed(run, text, repeats)
+        for name, run in engines.items():
+            total, cold, times = timed(run, texts[ENGINES.index(name)], repeats)
             overall[name] += times
             row[name] = {
                 "total": total,

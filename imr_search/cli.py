@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
-from .letters import find_letter_files, read_letter_or_reason
 from .querylang import QueryError
 from .render import (
     letter_detail,
@@ -103,6 +102,8 @@ def parse(
     Every file is parsed even when others fail; each failure is one line on stderr, and
     the exit status is 2 when any file failed.
     """
+    from .letters import find_letter_files, read_letter_or_reason  # the PDF library: here
+
     failed = False
     console = Console(highlight=False)
     for path in find_letter_files(paths):

@@ -24,7 +24,6 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
 
 from . import facets
-from .letters import find_letter_files, read_letter_or_reason
 from .models import Letter
 from .schema import FACETS, SCHEMA_VERSION, TEXT_BREAK, build_schema, facet_value
 
@@ -242,6 +241,8 @@ def file_digest(path: Path) -> str:
 
 def load(path: str) -> tuple[str, Letter | None, str | None]:
     """Worker: (path, letter, None) or (path, None, reason). Never raises."""
+    from .letters import read_letter_or_reason  # here: searching never reads letter files
+
     return (path, *read_letter_or_reason(Path(path)))
 
 
@@ -345,6 +346,8 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
     manifest: dict[str, dict] = {}
     seen: set[str] = set()
     to_parse: list[tuple[str, os.stat_result, str]] = []
+    from .letters import find_letter_files  # here: searching never reads letter files
+
     for file in find_letter_files(paths):
         path = str(file.resolve())
         if path in seen:

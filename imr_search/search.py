@@ -20,7 +20,6 @@ from whoosh.searching import Hit as WhooshHit
 
 from .facets import facet_counts, with_table_ranges
 from .indexer import file_digest, open_index, read_manifest, read_meta
-from .letters import read_letter_or_reason
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
 from .schema import DEFAULT_FIELDS, FACETS, SHINGLE_WORDS, facet_value
@@ -335,6 +334,8 @@ def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Le
     if not found:
         raise NotFound(f"no letter {case} in the index at {index_dir}")
     path = found[0]["path"]
+    from .letters import read_letter_or_reason  # here: only `show` reads letter files
+
     letter, reason = read_letter_or_reason(Path(path))
     if letter is None:
         raise NotFound(f"{case}: its file {path} cannot be read now ({reason}); re-index")
