@@ -114,6 +114,28 @@ def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[
     return counts
 
 
+def docs_by_value(index_dir: Path, searcher, docnums: np.ndarray, name: str) -> dict:
+    """value -> the set of `docnums` (the searcher's document numbers) holding it; None for
+    those holding none."""
+    leaves = searcher.reader().leaf_readers()
+    offsets = np.array([offset for _, offset in leaves])
+    segment_of = np.searchsorted(offsets, docnums, side="right") - 1
+    grouped: dict = {}
+    for number, (reader, offset) in enumerate(leaves):
+        docs = docnums[segment_of == number] - offset
+        if not len(docs):
+            continue
+        table = segment_facet(index_dir, reader, name)
+        rows = table.rows[docs]
+        for value_id in np.unique(rows[rows != NO_VALUE_ID]):
+            held = docs[(rows == value_id).any(axis=1)] + offset
+            grouped.setdefault(table.values[value_id], set()).update(held.tolist())
+        without = docs[(rows == NO_VALUE_ID).all(axis=1)] + offset
+        if len(without):
+            grouped.setdefault(None, set()).update(without.tolist())
+    return grouped
+
+
 def prepare(index_dir: Path, searcher) -> None:
     """Build the tables of new segments now, so that no query waits for them, and drop
     those of segments merged away."""

@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.lang.porter import stem
 from whoosh.searching import Hit as WhooshHit
 
-from .facets import facet_counts, with_table_ranges
+from .facets import docs_by_value, facet_counts, with_table_ranges
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
@@ -444,15 +444,14 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
     parsed = parse_query(text)
     ix = open_index(index_dir)
     labels = (read_meta(index_dir) or {}).get("labels", {})
-    facets = {
-        name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.UnorderedList)
-        for name in ("outcome", *fields)
-    }
     with ix.searcher() as searcher:
-        ranged = with_table_ranges(parsed, index_dir)
-        results = searcher.search(ranged, limit=None, scored=False, groupedby=facets)
-        outcomes = {value: set(docs) for value, docs in results.groups("outcome").items()}
-        by_value = [docs_by_value(results.groups(name), name, labels) for name in fields]
+        ranged = with_shingles(with_table_ranges(parsed, index_dir))
+        docnums = np.fromiter(searcher.docs_for_query(ranged), dtype=np.int64)
+        outcomes = docs_by_value(index_dir, searcher, docnums, "outcome")
+        by_value = [
+            labelled_groups(docs_by_value(index_dir, searcher, docnums, name), name, labels)
+            for name in fields
+        ]
     upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
 
     def counted(docs: set[int]) -> OutcomeCounts:
@@ -485,9 +484,9 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
     return StatsResult(text, explain(parsed), fields, tuple(kept), counted(upheld | overturned))
 
 
-def docs_by_value(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
-    """Whoosh's groups of one field keyed by what a reader sees: the value as the letters
-    write it, an age band, or "(none)"."""
+def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
+    """Groups of one field keyed by what a reader sees: the value as the letters write it,
+    an age band, or "(none)"."""
     shown: dict[str, set[int]] = {}
     for value, docs in groups.items():
         if value is None:
