@@ -98,16 +98,22 @@ def save_atomically(path: Path, write, binary: bool) -> None:
     os.replace(temporary, path)
 
 
-def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[str, dict]:
-    """field -> value -> how many of `docnums` (the searcher's document numbers) hold it."""
+def by_segment(searcher, docnums: np.ndarray):
+    """(segment reader, its first document number, `docnums` within it as its own numbers)
+    for each segment holding some of `docnums` (the searcher's document numbers)."""
     leaves = searcher.reader().leaf_readers()
     offsets = np.array([offset for _, offset in leaves])
     segment_of = np.searchsorted(offsets, docnums, side="right") - 1
-    counts: dict[str, dict] = {name: {} for name in names}
     for number, (reader, offset) in enumerate(leaves):
         docs = docnums[segment_of == number] - offset
-        if not len(docs):
-            continue
+        if len(docs):
+            yield reader, offset, docs
+
+
+def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[str, dict]:
+    """field -> value -> how many of `docnums` (the searcher's document numbers) hold it."""
+    counts: dict[str, dict] = {name: {} for name in names}
+    for reader, _, docs in by_segment(searcher, docnums):
         for name in names:
             for value, n in segment_facet(index_dir, reader, name).count(docs).items():
                 counts[name][value] = counts[name].get(value, 0) + n
@@ -117,14 +123,8 @@ def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[
 def docs_by_value(index_dir: Path, searcher, docnums: np.ndarray, name: str) -> dict:
     """value -> the set of `docnums` (the searcher's document numbers) holding it; None for
     those holding none."""
-    leaves = searcher.reader().leaf_readers()
-    offsets = np.array([offset for _, offset in leaves])
-    segment_of = np.searchsorted(offsets, docnums, side="right") - 1
     grouped: dict = {}
-    for number, (reader, offset) in enumerate(leaves):
-        docs = docnums[segment_of == number] - offset
-        if not len(docs):
-            continue
+    for reader, offset, docs in by_segment(searcher, docnums):
         table = segment_facet(index_dir, reader, name)
         rows = table.rows[docs]
         for value_id in np.unique(rows[rows != NO_VALUE_ID]):
