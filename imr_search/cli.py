@@ -394,12 +394,9 @@ def show(
     for warning in warnings:
         say(f"warning: {warning}")
     if format is ParseFormat.json:
-        record = letter.to_dict()
-        if item is not None:
-            record["items"] = [i for i in record["items"] if i["position"] == item]
-        write_json_lines([record], sys.stdout)
+        write_json_lines([letter.to_dict()], sys.stdout)
     else:
-        output_console(no_color).print(letter_detail(letter, item))
+        output_console(no_color).print(letter_detail(letter))
 
 
 def main() -> None:

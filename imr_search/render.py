@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import IO
 
 from rich import box
@@ -93,11 +92,9 @@ def print_letters(letters: Iterable[Letter], console: Console) -> None:
         console.print(letter_panel(letter))
 
 
-def letter_detail(letter: Letter, only_item: int | None = None) -> Group:
-    """All of a letter as parsed, for reading: header facts, summary, then each item (or
-    only item `only_item`) with its outcome, both sides' guidelines and the rationale."""
-    if only_item is not None:
-        letter = replace(letter, items=tuple(i for i in letter.items if i.position == only_item))
+def letter_detail(letter: Letter) -> Group:
+    """All of a letter as parsed, for reading: header facts, summary, then each item with
+    its outcome, both sides' guidelines and the rationale."""
     parts: list = [letter_panel(letter)]
     if letter.summary:
         parts += [Text("\nClinical case summary", style="bold"), Text(letter.summary)]
@@ -221,17 +218,7 @@ def result_summary(result: SearchResult) -> str:
 def write_search_json(result: SearchResult, out: IO[str]) -> None:
     """JSON Lines: one hit (or letter, with --letters) a line, then one summary."""
     if result.letters is not None:
-        records: list[dict] = [
-            {
-                "type": "letter",
-                "case": letter.case,
-                "decision_date": letter.decision_date.isoformat() if letter.decision_date else None,
-                "specialties": list(letter.specialties),
-                "path": letter.path,
-                "items": [hit.to_dict() for hit in letter.items],
-            }
-            for letter in result.letters
-        ]
+        records = [{"type": "letter", **letter.to_dict()} for letter in result.letters]
     else:
         records = [{"type": "hit", **hit.to_dict()} for hit in result.hits]
     summary = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -90,6 +90,15 @@ class LetterHits:
     path: str
     items: tuple[Hit, ...]
 
+    def to_dict(self) -> dict:
+        return {
+            "case": self.case,
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "specialties": list(self.specialties),
+            "path": self.path,
+            "items": [hit.to_dict() for hit in self.items],
+        }
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -131,43 +140,29 @@ def search(
     (indexer.py)."""
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page start at 1")
-    parsed = parse_query(text)
-    return run_query(
-        open_index(index_dir), index_dir, parsed, text, limit, page, sort, facets, letters
-    )
-
-
-def run_query(
-    ix,
-    index_dir: Path,
-    parsed: wq.Query,
-    text: str,
-    limit: int,
-    page: int,
-    sort: Sort,
-    facets: tuple[str, ...],
-    letters: bool = False,
-) -> SearchResult:
     wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
-    labels = (read_meta(index_dir) or {}).get("labels", {})
+    parsed = parse_query(text)
+    ix = open_index(index_dir)
+    labels = read_labels(index_dir)
     first = (page - 1) * limit
     with ix.searcher() as searcher:
         # Every match, ranked: the counts need them all, and Whoosh's top-N collector can
         # drop real top hits (see `similar`).
-        fast = with_shingles(with_table_ranges(parsed, index_dir))
-        results = searcher.search(fast, limit=None, sortedby=sort_facet(sort))
+        results = searcher.search(
+            fast_query(parsed, index_dir), limit=None, sortedby=sort_facet(sort)
+        )
         results.q = parsed  # snippets mark the words as the user wrote them
         docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
         found = facet_counts(index_dir, searcher, docnums, wanted)
-        counts = {name: labelled(found[name], labels.get(name, {})) for name in wanted}
+        counts = {name: labelled(found[name], name, labels) for name in wanted}
         if letters:
             grouped, total_letters = letters_on_page(searcher, results, first, limit, sort)
             hits = tuple(hit for letter in grouped for hit in letter.items)
         else:
             grouped, total_letters = None, None
-            hits = tuple(to_hit(found, sort) for found in results[first : first + limit])
+            hits = tuple(to_hit(match, sort) for match in results[first : first + limit])
         return SearchResult(
             query=text,
             explained=explain(parsed),
@@ -179,6 +174,16 @@ def run_query(
             letters=grouped,
             total_letters=total_letters,
         )
+
+
+def read_labels(index_dir: Path) -> dict[str, dict[str, str]]:
+    """Facet field -> indexed value -> the value as the letters write it (indexer.py)."""
+    return (read_meta(index_dir) or {}).get("labels", {})
+
+
+def fast_query(parsed: wq.Query, index_dir: Path) -> wq.Query:
+    """`parsed` as run: ranges read from the value tables, phrases from the shingles."""
+    return with_shingles(with_table_ranges(parsed, index_dir))
 
 
 def with_shingles(parsed: wq.Query) -> wq.Query:
@@ -221,11 +226,20 @@ def sort_facet(sort: Sort):
     )
 
 
-def labelled(counts: dict, labels: dict[str, str]) -> dict[str, int]:
-    """Counts keyed by each value as the letters write it, most first."""
+def shown_value(name: str, value, labels: dict) -> str:
+    """A facet value as a reader sees it: as the letters write it, an age band, "(none)"."""
+    if value is None:
+        return NO_VALUE
+    if name == "age":
+        return age_band(int(value))
+    return labels.get(name, {}).get(str(value), str(value))
+
+
+def labelled(counts: dict, name: str, labels: dict) -> dict[str, int]:
+    """Counts keyed by each value as a reader sees it, most first."""
     shown: dict[str, int] = {}
     for value, count in counts.items():
-        label = NO_VALUE if value is None else labels.get(str(value), str(value))
+        label = shown_value(name, value, labels)
         shown[label] = shown.get(label, 0) + count
     return dict(sorted(shown.items(), key=lambda pair: (-pair[1], pair[0])))
 
@@ -325,15 +339,29 @@ def snippet_from(name: str, marked: str) -> Snippet:
 # ---------------------------------------------------------------- one letter
 
 
+def items_of_case(searcher, index_dir: Path, case: str) -> dict[int, int]:
+    """Item number -> document number of the letter indexed under `case`. Raises NotFound."""
+    docs = {
+        searcher.stored_fields(n)["item_no"]: n
+        for n in searcher.document_numbers(case=case.lower())
+    }
+    if not docs:
+        raise NotFound(f"no letter {case} in the index at {index_dir}")
+    return docs
+
+
+def check_item(case: str, item: int, numbers) -> None:
+    if item not in numbers:
+        raise NotFound(f"{case} has no item {item}; its items are 1-{max(numbers, default=0)}")
+
+
 def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Letter, list[str]]:
-    """The letter indexed under `case`, parsed afresh from its file, and warnings about it.
-    Raises NotFound, IndexUnusable."""
+    """The letter indexed under `case` (with only its item `item`, when given), parsed
+    afresh from its file, and warnings about it. Raises NotFound, IndexUnusable."""
     ix = open_index(index_dir)
     with ix.searcher() as searcher:
-        found = [searcher.stored_fields(n) for n in searcher.document_numbers(case=case.lower())]
-    if not found:
-        raise NotFound(f"no letter {case} in the index at {index_dir}")
-    path = found[0]["path"]
+        docs = items_of_case(searcher, index_dir, case)
+        path = searcher.stored_fields(next(iter(docs.values())))["path"]
     from .letters import read_letter_or_reason  # here: only `show` reads letter files
 
     letter, reason = read_letter_or_reason(Path(path))
@@ -345,8 +373,9 @@ def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Le
         warnings.append(
             f"{path} has changed since it was indexed; run `imr-search index` to update"
         )
-    if item is not None and item not in {i.position for i in letter.items}:
-        raise NotFound(f"{case} has no item {item}; its items are 1-{len(letter.items)}")
+    if item is not None:
+        check_item(case, item, [i.position for i in letter.items])
+        letter = replace(letter, items=tuple(i for i in letter.items if i.position == item))
     return letter, warnings
 
 
@@ -443,10 +472,10 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
         raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
     parsed = parse_query(text)
     ix = open_index(index_dir)
-    labels = (read_meta(index_dir) or {}).get("labels", {})
+    labels = read_labels(index_dir)
     with ix.searcher() as searcher:
-        ranged = with_shingles(with_table_ranges(parsed, index_dir))
-        docnums = np.fromiter(searcher.docs_for_query(ranged), dtype=np.int64)
+        matching = searcher.docs_for_query(fast_query(parsed, index_dir))
+        docnums = np.fromiter(matching, dtype=np.int64)
         outcomes = docs_by_value(index_dir, searcher, docnums, "outcome")
         by_value = [
             labelled_groups(docs_by_value(index_dir, searcher, docnums, name), name, labels)
@@ -485,17 +514,10 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
-    """Groups of one field keyed by what a reader sees: the value as the letters write it,
-    an age band, or "(none)"."""
+    """Groups of one field keyed by each value as a reader sees it."""
     shown: dict[str, set[int]] = {}
     for value, docs in groups.items():
-        if value is None:
-            label = NO_VALUE
-        elif name == "age":
-            label = age_band(int(value))
-        else:
-            label = labels.get(name, {}).get(str(value), str(value))
-        shown.setdefault(label, set()).update(docs)
+        shown.setdefault(shown_value(name, value, labels), set()).update(docs)
     return shown
 
 
@@ -529,17 +551,11 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         raise QueryError(f"{reference!r}: write CASE#ITEM, e.g. CM16-0230651#9")
     ix = open_index(index_dir)
     with ix.searcher() as searcher:
-        docs = {
-            searcher.stored_fields(n)["item_no"]: n
-            for n in searcher.document_numbers(case=case.lower())
-        }
-        if not docs:
-            raise NotFound(f"no letter {case} in the index at {index_dir}")
+        docs = items_of_case(searcher, index_dir, case)
         if not number and len(docs) > 1:
             raise NotFound(f"{case} has {len(docs)} items; name one, e.g. {case}#{min(docs)}")
         item_no = int(number) if number else next(iter(docs))
-        if item_no not in docs:
-            raise NotFound(f"{case} has no item {item_no}; its items are 1-{max(docs)}")
+        check_item(case, item_no, docs)
         stored = searcher.stored_fields(docs[item_no])
         wanted = []
         for name, (count, boost) in SIMILAR_TERMS.items():
@@ -556,7 +572,6 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         # (limit=2 missed the item that limit=None ranks first).
         ranked = searcher.search(like, limit=None)
         hits = tuple(to_hit(found, Sort.relevance) for found in ranked[:limit])
-    outcomes = Counter(hit.outcome for hit in hits)
     return SearchResult(
         query=f"similar to {reference}",
         explained=str(like),
@@ -564,7 +579,7 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         page=1,
         limit=limit,
         hits=hits,
-        facets={"outcome": dict(sorted(outcomes.items(), key=lambda pair: (-pair[1], pair[0])))},
+        facets={"outcome": labelled(Counter(hit.outcome for hit in hits), "outcome", {})},
     )
 
 
