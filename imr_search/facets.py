@@ -185,22 +185,24 @@ class TableRange(wq.Query):
     def estimate_size(self, ixreader):
         return ixreader.doc_count()
 
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
+    def docs(self, reader) -> np.ndarray:
+        """The segment's live documents in the range, in order."""
         table = segment_facet(self.index_dir, reader, self.fieldname)
         first = 0 if self.start is None else bisect.bisect_left(table.values, self.start)
         last = (
             len(table.values) if self.end is None else bisect.bisect_right(table.values, self.end)
         )
         held = table.rows[:, 0]
-        ids = np.flatnonzero((held >= first) & (held < last))
+        docs = np.flatnonzero((held >= first) & (held < last))
         if reader.has_deletions():
-            ids = [doc for doc in ids.tolist() if not reader.is_deleted(doc)]
-        else:
-            ids = ids.tolist()
-        if not ids:
+            docs = docs[~np.isin(docs, list(reader.deleted_docs_set))]
+        return docs.astype(np.int64)
+
+    def matcher(self, searcher, context=None):
+        docs = self.docs(searcher.reader())
+        if not len(docs):
             return NullMatcher()
-        return ListMatcher(ids, all_weights=self.boost)
+        return ListMatcher(docs.tolist(), all_weights=self.boost)
 
 
 def with_table_ranges(parsed: wq.Query, index_dir: Path) -> wq.Query:

@@ -22,6 +22,7 @@ from .facets import docs_by_value, facet_counts, with_table_ranges
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
+from .ranking import ranked
 from .schema import DEFAULT_FIELDS, FACETS, SHINGLE_WORDS, facet_value
 
 # Where a snippet is looked for, in order: the reviewer's reasons first.
@@ -146,12 +147,14 @@ def search(
     labels = read_labels(index_dir)
     first = (page - 1) * limit
     with ix.searcher() as searcher:
-        # Every match, ranked: the counts need them all, and Whoosh's top-N collector can
-        # drop real top hits (see `similar`).
-        results = searcher.search(
-            fast_query(parsed, index_dir), limit=None, sortedby=sort_facet(sort)
-        )
-        results.q = parsed  # snippets mark the words as the user wrote them
+        # Every match: the counts need them all, and Whoosh's top-N collector can drop
+        # real top hits (see `similar`). Snippets mark the words as the user wrote them.
+        run = fast_query(parsed, index_dir)
+        if sort is Sort.relevance:
+            results = ranked(searcher, run, parsed)
+        else:
+            results = searcher.search(run, limit=None, sortedby=sort_facet(sort))
+            results.q = parsed
         docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
@@ -474,8 +477,8 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
     ix = open_index(index_dir)
     labels = read_labels(index_dir)
     with ix.searcher() as searcher:
-        matching = searcher.docs_for_query(fast_query(parsed, index_dir))
-        docnums = np.fromiter(matching, dtype=np.int64)
+        found = ranked(searcher, fast_query(parsed, index_dir), parsed)
+        docnums = np.fromiter((docnum for _, docnum in found.top_n), dtype=np.int64)
         outcomes = docs_by_value(index_dir, searcher, docnums, "outcome")
         by_value = [
             labelled_groups(docs_by_value(index_dir, searcher, docnums, name), name, labels)
@@ -570,8 +573,8 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         # All matches, then the best: Whoosh's top-N collector drops sub-queries it wrongly
         # judges unable to reach the N-th score, losing the best hits of boosted OR queries
         # (limit=2 missed the item that limit=None ranks first).
-        ranked = searcher.search(like, limit=None)
-        hits = tuple(to_hit(found, Sort.relevance) for found in ranked[:limit])
+        best = ranked(searcher, like, like)[:limit]
+        hits = tuple(to_hit(found, Sort.relevance) for found in best)
     return SearchResult(
         query=f"similar to {reference}",
         explained=str(like),

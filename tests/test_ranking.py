@@ -1,0 +1,107 @@
+"""Ranking over arrays (ranking.py) gives exactly Whoosh's own search: the same items in
+the same order with the same scores, for every kind of query, on an index of several
+segments with deleted documents and posting lists of many blocks."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imr_search.indexer import index_paths, open_index
+from imr_search.querylang import parse_query
+from imr_search.ranking import has_arrays, ranked
+from imr_search.search import fast_query, search
+
+from .conftest import CORPUS
+from .test_index import many_letters
+
+# Whoosh writes at most 128 postings a block; 200 copies of the seed letters give terms of
+# several blocks.
+COPIES = 200
+
+QUERIES = [
+    "flexeril",  # a drug name: an OR of its names over four fields
+    "radiculopathy",
+    "mri lumbar",
+    "tramadol OR lyrica",
+    "item:physical^3 therapy",
+    '"acute exacerbation" AND outcome:Upheld',  # a 2-word phrase, read from the shingles
+    '"not medically necessary"',
+    '"is not medically necessary"',  # 4 words: 3-word runs, then positions
+    '"physical therapy"~3 AND state:california',  # positions, probed where both words are
+    '"medically necessary" NOT outcome:overturned',
+    "NOT outcome:overturned",
+    "lumbar ANDNOT spine",
+    "radiculopathy ANDMAYBE lumbar",
+    "mri OR (lumbar AND NOT spine)",
+    "exacerb*",
+    "flexer?l",
+    "flexiril~",
+    'specialty:"pain management" "physical therapy"',
+    "decided:[2016-12-01 TO 2016-12-31]",
+    "injured:<2010 AND age:[40 TO 60]",
+    "item_no:2",
+    "*",
+    "zyzzyva",
+]
+
+
+@pytest.fixture(scope="module")
+def updated_index(tmp_path_factory) -> Path:
+    """The corpus and COPIES more letters, indexed in two runs: the second adds letters,
+    changes one and removes one, so the first segment holds deleted documents."""
+    root = tmp_path_factory.mktemp("ranking")
+    corpus, aside = root / "corpus", root / "aside"
+    shutil.copytree(CORPUS, corpus)
+    many_letters(corpus / "more", COPIES)
+    aside.mkdir()
+    for path in sorted(corpus.glob("CM17-*.pdf")):
+        path.rename(aside / path.name)
+    ix = root / "ix"
+    index_paths([corpus], ix, jobs=1)
+    for path in aside.iterdir():
+        path.rename(corpus / path.name)
+    changed = corpus / "003_5a544ee8a4f7ad7c.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (corpus / "more" / "letter-00007.txt").unlink()
+    index_paths([corpus], ix, jobs=1)
+    return ix
+
+
+def test_the_index_has_segments_with_deletions(updated_index):
+    with open_index(updated_index).searcher() as searcher:
+        leaves = [reader for reader, _ in searcher.reader().leaf_readers()]
+        assert len(leaves) >= 2
+        assert any(reader.has_deletions() for reader in leaves)
+        assert searcher.doc_frequency("rationale", "the") > 3 * 128
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_same_items_order_and_scores_as_whoosh(updated_index, text):
+    parsed = parse_query(text)
+    run = fast_query(parsed, updated_index)
+    with open_index(updated_index).searcher() as searcher:
+        expected = searcher.search(run, limit=None).top_n
+        found = ranked(searcher, run, parsed).top_n
+    assert [doc for _, doc in found] == [doc for _, doc in expected]
+    assert [score for score, _ in found] == pytest.approx([score for score, _ in expected])
+    if text != "zyzzyva":
+        assert found, text
+
+
+def test_phrases_and_patterns_are_the_parts_whoosh_steps_through(updated_index):
+    runs = {text: fast_query(parse_query(text), updated_index) for text in QUERIES}
+    assert has_arrays(runs["radiculopathy"]) and has_arrays(runs["exacerb*"])
+    assert has_arrays(runs['"not medically necessary"'])  # one shingles term
+    assert not has_arrays(runs['"physical therapy"~3 AND state:california'].subqueries[0])
+
+
+def test_search_results_are_whoosh_ranked(updated_index):
+    """The page of hits `search` shows is Whoosh's own first page."""
+    text = "radiculopathy lumbar"
+    result = search(updated_index, text, limit=5, page=2)
+    with open_index(updated_index).searcher() as searcher:
+        expected = searcher.search(fast_query(parse_query(text), updated_index), limit=None)
+        page = [(hit["case"], hit["item_no"]) for hit in expected[5:10]]
+    assert [(hit.case, hit.item_no) for hit in result.hits] == page
+    assert result.total == len(expected)
