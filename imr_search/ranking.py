@@ -26,7 +26,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
-from .facets import TableRange
+from .facets import NO_VALUE_ID, TableRange, segment_facet
 
 # Whoosh keeps a field's length per document as one byte; this is its table back to lengths.
 BYTE_TO_LENGTH = np.array(_length_byte_cache[:256], dtype=np.float64)
@@ -90,6 +90,29 @@ def ranked(searcher, run: wq.Query, shown: wq.Query) -> Results:
     order = np.lexsort((docs, -scores))
     top_n = list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
     return Results(searcher, shown, top_n)
+
+
+def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -> Results:
+    """Every match of `run` by decision date, oldest first (newest with `newest`), letters
+    without a date last either way, then by case and item number."""
+    docs, undated, when, cases, numbers = [], [], [], [], []
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        found = Segment(subsearcher).matches(run).docs
+        table = segment_facet(index_dir, reader, "decision_date")
+        held = table.rows[found, 0]
+        dates = np.array(table.values + [0], dtype=np.int64)  # [-1]: no date
+        case_of, number_of = reader.column_reader("case"), reader.column_reader("item_no")
+        docs.append(found + offset)
+        undated.append(held == NO_VALUE_ID)
+        when.append(dates[held])
+        cases.extend(case_of[doc] for doc in found.tolist())
+        numbers.extend(number_of[doc] for doc in found.tolist())
+    docs, when = np.concatenate(docs), np.concatenate(when)
+    order = np.lexsort(
+        (docs, numbers, np.array(cases), -when if newest else when, np.concatenate(undated))
+    )
+    return Results(searcher, shown, [(None, doc) for doc in docs[order].tolist()])
 
 
 class Segment:

@@ -7,13 +7,13 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import whoosh.analysis
-from whoosh import highlight, sorting
+from whoosh import highlight
 from whoosh import query as wq
 from whoosh.lang.porter import stem
 from whoosh.searching import Hit as WhooshHit
@@ -22,7 +22,7 @@ from .facets import docs_by_value, facet_counts, with_table_ranges
 from .indexer import file_digest, open_index, read_manifest, read_meta
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
-from .ranking import ranked
+from .ranking import by_date, ranked
 from .schema import DEFAULT_FIELDS, FACETS, SHINGLE_WORDS, facet_value
 
 # Where a snippet is looked for, in order: the reviewer's reasons first.
@@ -153,8 +153,7 @@ def search(
         if sort is Sort.relevance:
             results = ranked(searcher, run, parsed)
         else:
-            results = searcher.search(run, limit=None, sortedby=sort_facet(sort))
-            results.q = parsed
+            results = by_date(searcher, run, parsed, index_dir, newest=sort is Sort.newest)
         docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
@@ -210,23 +209,6 @@ def with_shingles(parsed: wq.Query) -> wq.Query:
         return wq.And([*runs, part])
 
     return parsed.accept(swap)
-
-
-# Letters without a decision date sort last either way.
-EVER = wq.DateRange("decision_date", datetime(1900, 1, 1), datetime(2200, 1, 1))
-
-
-def sort_facet(sort: Sort):
-    if sort is Sort.relevance:
-        return None
-    return sorting.MultiFacet(
-        [
-            sorting.QueryFacet({0: EVER}, other=1),
-            sorting.FieldFacet("decision_date", reverse=sort is Sort.newest),
-            sorting.FieldFacet("case"),
-            sorting.FieldFacet("item_no"),
-        ]
-    )
 
 
 def shown_value(name: str, value, labels: dict) -> str:

@@ -3,13 +3,16 @@ the same order with the same scores, for every kind of query, on an index of sev
 segments with deleted documents and posting lists of many blocks."""
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from whoosh import sorting
+from whoosh.query import DateRange
 
 from imr_search.indexer import index_paths, open_index
 from imr_search.querylang import parse_query
-from imr_search.ranking import has_arrays, ranked
+from imr_search.ranking import by_date, has_arrays, ranked
 from imr_search.search import fast_query, search
 
 from .conftest import CORPUS
@@ -105,3 +108,31 @@ def test_search_results_are_whoosh_ranked(updated_index):
         page = [(hit["case"], hit["item_no"]) for hit in expected[5:10]]
     assert [(hit.case, hit.item_no) for hit in result.hits] == page
     assert result.total == len(expected)
+
+
+def whoosh_date_order(newest: bool) -> sorting.MultiFacet:
+    """Whoosh's own sort: dated letters first, by date, then by case and item number."""
+    dated = DateRange("decision_date", datetime(1900, 1, 1), datetime(2200, 1, 1))
+    return sorting.MultiFacet(
+        [
+            sorting.QueryFacet({0: dated}, other=1),
+            sorting.FieldFacet("decision_date", reverse=newest),
+            sorting.FieldFacet("case"),
+            sorting.FieldFacet("item_no"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("newest", [False, True])
+@pytest.mark.parametrize("text", ["*", "radiculopathy", '"medically necessary" NOT outcome:upheld'])
+def test_date_order_is_whoosh_sorted_order(updated_index, text, newest):
+    parsed = parse_query(text)
+    run = fast_query(parsed, updated_index)
+    with open_index(updated_index).searcher() as searcher:
+        expected = searcher.search(run, limit=None, sortedby=whoosh_date_order(newest))
+        found = by_date(searcher, run, parsed, updated_index, newest)
+        assert [doc for _, doc in found.top_n] == [doc for _, doc in expected.top_n]
+        undated = [hit for hit in found if hit.get("decision_date") is None]
+    assert len(found.top_n) > 5
+    if text == "*":
+        assert undated  # the corpus has letters without a decision date: they come last
