@@ -317,14 +317,16 @@ PARALLEL_WRITE_FROM = 1000
 
 
 def open_writer(ix, index_dir: Path, to_index: int, jobs: int):
+    from .writer import TermPoolMpWriter, TermPoolWriter  # here: off the query path
+
     procs = min(jobs, os.cpu_count() or 1) if to_index >= PARALLEL_WRITE_FROM else 1
     # Segments as separate files: opening a compound segment copies each of its parts into
     # memory (Whoosh reads them through BytesIO), 40 ms a search on 20,000 letters.
     settings = {"limitmb": WRITER_LIMIT_MB, "compound": False}
     try:
         if procs > 1:
-            return ix.writer(procs=procs, multisegment=True, **settings)
-        return ix.writer(**settings)
+            return TermPoolMpWriter(ix, procs=procs, **settings)
+        return TermPoolWriter(ix, **settings)
     except LockError as exc:
         raise IndexUnusable(in_use(index_dir)) from exc
 
