@@ -233,16 +233,11 @@ class Segment:
         return Matches(docs, scores).boosted(q.boost)
 
     def length_bytes(self, fieldname: str) -> np.ndarray:
-        """The field's length byte of every document of the segment."""
         if fieldname not in self.lengths:
-            perdoc = self.reader._perdoc
-            name = f"_{fieldname}_len"
-            held = np.zeros(self.reader.doc_count_all(), dtype=np.uint8)
-            if perdoc.has_column(name):
-                column = perdoc.column_reader(name, LENGTHS_COLUMN)
-                stored = column._dbfile.get(column._basepos, column._count)
-                held[: column._count] = np.frombuffer(stored, dtype=np.uint8)
-            self.lengths[fieldname] = held
+            held = length_bytes(self.reader._perdoc, fieldname)
+            self.lengths[fieldname] = (
+                np.zeros(self.reader.doc_count_all(), dtype=np.uint8) if held is None else held
+            )
         return self.lengths[fieldname]
 
     def by_whoosh(self, q: wq.Query, at: np.ndarray | None = None) -> Matches:
@@ -263,6 +258,19 @@ class Segment:
                     docs.append(doc)
                     scores.append(matcher.score())
         return Matches(np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+
+def length_bytes(perdoc, fieldname: str) -> np.ndarray | None:
+    """Each document's length byte for `fieldname`, from a segment's per-document reader
+    (one read of the column file); None for a field without lengths."""
+    name = f"_{fieldname}_len"
+    if not perdoc.has_column(name):
+        return None
+    column = perdoc.column_reader(name, LENGTHS_COLUMN)
+    held = np.zeros(perdoc.doc_count_all(), dtype=np.uint8)  # documents past the end: 0
+    stored = column._dbfile.get(column._basepos, column._count)
+    held[: column._count] = np.frombuffer(stored, dtype=np.uint8)
+    return held
 
 
 def has_arrays(q: wq.Query) -> bool:

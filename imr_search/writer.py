@@ -17,10 +17,11 @@ import uuid
 from itertools import groupby
 from operator import gt, itemgetter
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+import numpy as np
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
+
+from .ranking import BYTE_TO_LENGTH, length_bytes
 
 # What a posting costs the pool, roughly, in bytes: a document number, a weight and the
 # positions' bytes in three lists (a term's own entry is counted apart).
@@ -118,13 +119,8 @@ class LengthsInMemory:
         return default if lengths is None else lengths[docnum]
 
     def read(self, fieldname: str) -> list[int] | None:
-        name = f"_{fieldname}_len"
-        if not self.perdoc.has_column(name):
-            return None
-        column = self.perdoc.column_reader(name, LENGTHS_COLUMN)
-        held = column._dbfile.get(column._basepos, column._count)
-        missing = self.perdoc.doc_count_all() - len(held)
-        return [byte_to_length(b) for b in held] + [0] * missing
+        held = length_bytes(self.perdoc, fieldname)
+        return None if held is None else BYTE_TO_LENGTH[held].astype(np.int64).tolist()
 
     def __getattr__(self, name):
         return getattr(self.perdoc, name)  # the rest of the reader, as it is
