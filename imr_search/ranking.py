@@ -6,17 +6,20 @@ read a block at a time into arrays, scored with Whoosh's own BM25F (its statisti
 byte-rounded field lengths, the same arithmetic) and combined with array set operations:
 the same documents in the same order with the same scores, in a fraction of the time.
 
-A part of a query with no array form here (a phrase read from positions, a pattern, a
-fuzzy term) runs through Whoosh's own matcher; inside an AND, only at the documents the
-other parts matched. Reading postings and field lengths uses the internals of
+Patterns and fuzzy terms are the OR of the terms they name, as in Whoosh. A phrase read
+from positions (`"a b"~3`, or of four words or more) decodes positions only for the
+documents holding all its words and, inside an AND, only for those the other parts matched.
+What has no array form here (a field's `*`, a range outside the value tables) runs through
+Whoosh's own matcher. Reading postings and field lengths uses the internals of
 Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml); tests/test_ranking.py checks
 every kind of query against Whoosh's own search.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property, reduce
+from functools import cached_property, partial, reduce
 
 import numpy as np
 from whoosh import query as wq
@@ -182,30 +185,51 @@ class Segment:
         return self.any_of(wq.Or(terms)).boosted(q.boost)
 
     def probed(self, q: wq.Query, within: np.ndarray | None = None) -> Matches:
-        """Whoosh's own matches of `q`, asked only at the documents that may match it (all
-        its words, for a phrase), and only among `within` when given."""
+        """Matches of a query read from positions, among `within` when given: a phrase (or
+        an OR of phrases) from its words' positions; anything else by Whoosh's matcher."""
         if within is not None and not len(within):
             return Matches.empty()
-        candidates = self.candidates(q)
-        if within is not None:
-            candidates = (
-                within
-                if candidates is None
-                else np.intersect1d(candidates, within, assume_unique=True)
-            )
-        return self.by_whoosh(q, at=candidates)
-
-    def candidates(self, q: wq.Query) -> np.ndarray | None:
-        """The documents holding every word of a phrase (or of each phrase of an OR), or
-        None for a query no words narrow."""
         if isinstance(q, wq.Phrase):
-            words = [wq.Term(q.fieldname, word) for word in q.words]
-            return reduce(Matches.both, map(self.term, words)).docs
-        if type(q) is wq.Or and q.subqueries:
-            each = [self.candidates(sub) for sub in q.subqueries]
-            if all(docs is not None for docs in each):
-                return reduce(np.union1d, each)
-        return None
+            return self.phrase(q, within)
+        phrases = q.subqueries if type(q) is wq.Or and not q.scale else ()
+        if phrases and all(isinstance(sub, wq.Phrase) for sub in phrases):
+            found = reduce(Matches.either, (self.phrase(sub, within) for sub in phrases))
+            return found if len(phrases) == 1 else found.boosted(q.boost)
+        return self.by_whoosh(q, at=within)
+
+    def phrase(self, q: wq.Phrase, within: np.ndarray | None) -> Matches:
+        """Whoosh's phrase: its words in order, each within `slop` positions of the one
+        before; scored as the sum of its words' scores. Positions are read only for the
+        documents holding every word."""
+        schema = self.searcher.schema
+        if q.fieldname not in schema or not schema[q.fieldname].format.supports("positions"):
+            return self.by_whoosh(q, at=within)  # Whoosh's own answer, or its error
+        field = schema[q.fieldname]
+        try:
+            texts = [field.to_bytes(word) for word in q.words]
+        except ValueError:
+            return Matches.empty()
+        if any((q.fieldname, text) not in self.reader for text in texts):
+            return Matches.empty()
+        words = [self.postings(q.fieldname, text, values=True) for text in texts]
+        docs = reduce(partial(np.intersect1d, assume_unique=True), [w[0] for w in words])
+        if within is not None:
+            docs = np.intersect1d(docs, within, assume_unique=True)
+        at = [np.searchsorted(word_docs, docs).tolist() for word_docs, _, _ in words]
+        decode = field.format.decode_positions
+        kept = [
+            n
+            for n in range(len(docs))
+            if in_order_within(
+                [decode(values[rows[n]]) for (_, _, values), rows in zip(words, at, strict=True)],
+                q.slop,
+            )
+        ]
+        scores = np.zeros(len(kept))
+        for (_, weights, _), rows, text in zip(words, at, texts, strict=True):
+            chosen = np.asarray(rows, dtype=np.int64)[kept]
+            scores += self.scored(q.fieldname, text, docs[kept], weights[chosen])
+        return Matches(docs[kept], scores).boosted(q.boost)
 
     def term(self, q: wq.Term) -> Matches:
         schema = self.searcher.schema
@@ -215,22 +239,34 @@ class Segment:
             text = None
         if text is None or (q.fieldname, text) not in self.reader:
             return Matches.empty()
-        docs, weights = postings(self.reader.postings(q.fieldname, text))
+        docs, weights, _ = self.postings(q.fieldname, text)
+        scores = self.scored(q.fieldname, text, docs, weights)
+        if scores is None:
+            return self.by_whoosh(q)
+        return Matches(docs, scores).boosted(q.boost)
+
+    def postings(self, fieldname: str, text: bytes, values: bool = False):
+        """The term's live documents, weights and (with `values`) value bytes."""
+        docs, weights, held = postings(self.reader.postings(fieldname, text), values)
         if len(self.deleted):
             keep = ~np.isin(docs, self.deleted)
             docs, weights = docs[keep], weights[keep]
-        scorer = self.searcher.weighting.scorer(self.searcher, q.fieldname, text)
+            if values:
+                held = [value for value, kept in zip(held, keep, strict=True) if kept]
+        return docs, weights, held
+
+    def scored(self, fieldname: str, text: bytes, docs: np.ndarray, weights: np.ndarray):
+        """Whoosh's score of the term in each of `docs`, or None for a weighting not here."""
+        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
         if isinstance(scorer, BM25FScorer):
-            lengths = BYTE_TO_LENGTH[self.length_bytes(q.fieldname)[docs]]
+            lengths = BYTE_TO_LENGTH[self.length_bytes(fieldname)[docs]]
             k1, b = scorer.K1, scorer.B
-            scores = scorer.idf * (
+            return scorer.idf * (
                 (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / scorer.avgfl))
             )
-        elif isinstance(scorer, WeightScorer):
-            scores = weights
-        else:
-            return self.probed(q)
-        return Matches(docs, scores).boosted(q.boost)
+        if isinstance(scorer, WeightScorer):
+            return weights
+        return None
 
     def length_bytes(self, fieldname: str) -> np.ndarray:
         if fieldname not in self.lengths:
@@ -292,22 +328,46 @@ def has_arrays(q: wq.Query) -> bool:
     return False
 
 
-def postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights of a term's postings, deleted documents included."""
+def postings(matcher, values: bool = False):
+    """Document numbers, weights and (with `values`) value bytes of a term's postings,
+    deleted documents included."""
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # the deletion filter; the caller drops deleted documents
+    docs, weights, held = [], [], []
     if not isinstance(matcher, W3LeafMatcher):  # a term of one posting, kept in the term
-        docs, weights = [], []
         while matcher.is_active():
             docs.append(matcher.id())
             weights.append(matcher.weight())
+            held.append(matcher.value() if values else None)
             matcher.next()
-        return np.array(docs, dtype=np.int64), np.array(weights, dtype=np.float64)
-    docs, weights = [], []
+        return np.array(docs, dtype=np.int64), np.array(weights), held if values else None
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
         docs.append(np.asarray(matcher._ids, dtype=np.int64))
         weights.append(np.asarray(matcher._weights, dtype=np.float64))
+        if values:
+            matcher._read_values()
+            held.extend(matcher._values)
         matcher._next_block()
-    return np.concatenate(docs), np.concatenate(weights)
+    return np.concatenate(docs), np.concatenate(weights), held if values else None
+
+
+def in_order_within(positions: list[list[int]], slop: int) -> bool:
+    """Whether each word's positions follow the last's, ending a span (start, end) with a
+    position `end + 1` to `end + slop`: Whoosh's ordered SpanNear2 with its minimum
+    distance of 1, which is what a phrase is."""
+    spans = [(position, position) for position in positions[0]]
+    for following in positions[1:]:
+        spans = sorted(
+            {
+                (start, position)
+                for start, end in spans
+                for position in following[
+                    bisect_right(following, end) : bisect_right(following, end + slop)
+                ]
+            }
+        )
+        if not spans:
+            return False
+    return bool(spans)

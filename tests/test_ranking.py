@@ -31,7 +31,13 @@ QUERIES = [
     '"acute exacerbation" AND outcome:Upheld',  # a 2-word phrase, read from the shingles
     '"not medically necessary"',
     '"is not medically necessary"',  # 4 words: 3-word runs, then positions
-    '"physical therapy"~3 AND state:california',  # positions, probed where both words are
+    '"physical therapy"~3 AND state:california',  # positions, where both words are
+    '"physical therapy"~3',
+    '"therapy physical"~4',  # in order: the reverse is another phrase
+    '"patient pain"~3',  # 8 items; ~4 finds 23: the slop is a bound
+    '"mri lumbar"~2',  # 1 item; ~3 finds 11
+    'rationale:"physical therapy"',  # one field: positions, not shingles
+    '"physical therapy" OR "medically necessary"',
     '"medically necessary" NOT outcome:overturned',
     "NOT outcome:overturned",
     "lumbar ANDNOT spine",
@@ -92,7 +98,7 @@ def test_same_items_order_and_scores_as_whoosh(updated_index, text):
         assert found, text
 
 
-def test_phrases_and_patterns_are_the_parts_whoosh_steps_through(updated_index):
+def test_positions_are_read_after_the_rest_of_an_and(updated_index):
     runs = {text: fast_query(parse_query(text), updated_index) for text in QUERIES}
     assert has_arrays(runs["radiculopathy"]) and has_arrays(runs["exacerb*"])
     assert has_arrays(runs['"not medically necessary"'])  # one shingles term
