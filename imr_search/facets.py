@@ -141,6 +141,8 @@ def prepare(index_dir: Path, searcher) -> None:
     those of segments merged away."""
     live = set()
     for reader, _ in searcher.reader().leaf_readers():
+        if not reader.doc_count_all():  # an index of no letters: no segment
+            continue
         for name in (*FACETS, *RANGE_FIELDS):
             segment_facet(index_dir, reader, name)
             live.update(p.name for p in cache_paths(index_dir, reader.segment().segment_id(), name))

@@ -84,9 +84,9 @@ class Matches:
 def ranked(searcher, run: wq.Query, shown: wq.Query) -> Results:
     """Every match of `run`, best first (ties in index order), as Whoosh's Results; its
     hits highlight the terms of `shown` (the query as the user wrote it)."""
-    docs, scores = [], []
-    for subsearcher, offset in searcher.leaf_searchers():
-        found = Segment(subsearcher).matches(run)
+    docs, scores = [NO_DOCS], [np.zeros(0)]
+    for segment, offset in segments(searcher):
+        found = segment.matches(run)
         docs.append(found.docs + offset)
         scores.append(found.scores)
     docs, scores = np.concatenate(docs), np.concatenate(scores)
@@ -98,10 +98,10 @@ def ranked(searcher, run: wq.Query, shown: wq.Query) -> Results:
 def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -> Results:
     """Every match of `run` by decision date, oldest first (newest with `newest`), letters
     without a date last either way, then by case and item number."""
-    docs, undated, when, cases, numbers = [], [], [], [], []
-    for subsearcher, offset in searcher.leaf_searchers():
-        reader = subsearcher.reader()
-        found = Segment(subsearcher).matches(run).docs
+    docs, undated, when, cases, numbers = [NO_DOCS], [np.zeros(0, bool)], [NO_DOCS], [], []
+    for segment, offset in segments(searcher):
+        reader = segment.reader
+        found = segment.matches(run).docs
         table = segment_facet(index_dir, reader, "decision_date")
         held = table.rows[found, 0]
         dates = np.array(table.values + [0], dtype=np.int64)  # [-1]: no date
@@ -116,6 +116,16 @@ def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -
         (docs, numbers, np.array(cases), -when if newest else when, np.concatenate(undated))
     )
     return Results(searcher, shown, [(None, doc) for doc in docs[order].tolist()])
+
+
+def segments(searcher) -> list[tuple[Segment, int]]:
+    """Each segment holding documents, and the number of its first document. (An index of
+    no letters has one empty reader and nothing else.)"""
+    return [
+        (Segment(subsearcher), offset)
+        for subsearcher, offset in searcher.leaf_searchers()
+        if subsearcher.reader().doc_count_all()
+    ]
 
 
 class Segment:

@@ -166,6 +166,30 @@ def test_a_missing_index_says_to_build_one(tmp_path):
     assert "run `imr-search index PATH` first" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "*", "--facet", "year"],
+        ["query", "decided:2016 flexeril"],
+        ["query", '"physical therapy"~3'],
+        ["query", "*", "--sort", "-decided"],
+        ["stats", "*", "--by", "year"],
+    ],
+)
+def test_an_index_of_no_letters_answers_with_none(tmp_path, args):
+    (tmp_path / "empty").mkdir()
+    ix = str(tmp_path / "ix")
+    built = run("index", str(tmp_path / "empty"), "--index", ix)
+    assert built.exit_code == 0 and "indexed 0 letters, 0 items" in built.stdout
+    result = run(*args, "--index", ix)
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    if args[0] == "stats":
+        assert re.search(r"total\s+0\s+0\s+0", result.stdout)
+    else:
+        assert "no items match" in result.stdout
+
+
 def test_colour_only_on_request_of_a_terminal(index_dir):
     args = ("query", "outcome:Overturned", "--index", str(index_dir))
     assert not ANSI_COLOUR.search(run(*args).stdout)  # not a terminal: plain
