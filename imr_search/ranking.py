@@ -59,13 +59,12 @@ class Matches:
         )
         return Matches(docs, self.scores[mine] + other.scores[theirs])
 
-    def either(self, other: Matches) -> Matches:
-        """Documents in either, scores added where in both (Whoosh's union)."""
-        docs, where = np.unique(np.concatenate([self.docs, other.docs]), return_inverse=True)
-        scores = np.bincount(
-            where, weights=np.concatenate([self.scores, other.scores]), minlength=len(docs)
-        )
-        return Matches(docs, scores)
+    @staticmethod
+    def union(parts: list[Matches]) -> Matches:
+        """Documents in any part, their scores added (Whoosh's union)."""
+        docs, where = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+        scores = np.concatenate([p.scores for p in parts])
+        return Matches(docs, np.bincount(where, weights=scores, minlength=len(docs)))
 
     def without(self, docs: np.ndarray) -> Matches:
         keep = ~np.isin(self.docs, docs, assume_unique=True)
@@ -173,7 +172,7 @@ class Segment:
         return self.probed(q)
 
     def any_of(self, q: wq.Or) -> Matches:
-        return reduce(Matches.either, (self.matches(sub) for sub in q.subqueries))
+        return Matches.union([self.matches(sub) for sub in q.subqueries])
 
     def all_of(self, subqueries) -> Matches:
         arrays = [sub for sub in subqueries if has_arrays(sub)]
@@ -203,7 +202,7 @@ class Segment:
             return self.phrase(q, within)
         phrases = q.subqueries if type(q) is wq.Or and not q.scale else ()
         if phrases and all(isinstance(sub, wq.Phrase) for sub in phrases):
-            found = reduce(Matches.either, (self.phrase(sub, within) for sub in phrases))
+            found = Matches.union([self.phrase(sub, within) for sub in phrases])
             return found if len(phrases) == 1 else found.boosted(q.boost)
         return self.by_whoosh(q, at=within)
 
