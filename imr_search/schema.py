@@ -32,10 +32,11 @@ TOKEN = r"#?\w+(?:[-/.]\w+)*%?"
 JOINERS = re.compile(r"[-/.#%]+")
 
 
-def parts_of(word: str) -> list[str]:
+@lru_cache(maxsize=100_000)  # asked of every word indexed; a corpus repeats its words
+def parts_of(word: str) -> tuple[str, ...]:
     """The parts of a joined word ("l4-l5" -> "l4", "l5"; "#60" -> "60"), none for others."""
-    parts = [part for part in JOINERS.split(word) if part]
-    return parts if len(parts) > 1 or (parts and parts[0] != word) else []
+    parts = tuple(part for part in JOINERS.split(word) if part)
+    return parts if len(parts) > 1 or (parts and parts[0] != word) else ()
 
 
 class PartsFilter(Filter):
