@@ -5,8 +5,11 @@ sorted runs to disk whenever its memory estimate is reached and merges them post
 posting; then, for every posting it writes, it reads the document's field length back from
 the new segment's column file. Together that was over half of an indexing profile. Here the
 pool keeps each term's postings in lists (documents arrive in order, so only the terms need
-sorting), spills runs of whole terms, and the lengths are read once per field. The segments
-are in Whoosh's own format; tests/test_writer.py compares every posting with Whoosh's writer.
+sorting), spills runs of whole terms, the lengths are read once per field, and each term's
+postings go to the codec's block writer a block at a time. Writing into the codec's block
+buffers uses the internals of Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml);
+tests/test_writer.py checks that the term table and postings files are byte for byte those
+Whoosh's own writer writes.
 """
 
 from __future__ import annotations
@@ -75,7 +78,14 @@ class TermPool:
 
     def sorted_terms(self):
         """(key, documents, weights, values) for each term in order, its postings in
-        document order (runs were written in document order)."""
+        document order."""
+        for key, docs, weights, values in self.merged_terms():
+            if any(map(gt, docs, docs[1:])):  # segments merged in may interleave
+                order = sorted(range(len(docs)), key=docs.__getitem__)
+                docs, weights, values = ([seq[i] for i in order] for seq in (docs, weights, values))
+            yield key, docs, weights, values
+
+    def merged_terms(self):
         if not self.runs:
             for key in sorted(self.terms):
                 yield (key, *self.terms[key])
@@ -92,10 +102,8 @@ class TermPool:
             )
 
     def iter_postings(self):
+        """Whoosh's pool interface: (field, term, document, weight, value) in order."""
         for (fieldname, text), docs, weights, values in self.sorted_terms():
-            if any(map(gt, docs, docs[1:])):  # segments merged in may interleave
-                order = sorted(range(len(docs)), key=docs.__getitem__)
-                docs, weights, values = ([seq[i] for i in order] for seq in (docs, weights, values))
             for docnum, weight, value in zip(docs, weights, values, strict=True):
                 yield fieldname, text, docnum, weight, value
 
@@ -105,25 +113,42 @@ class TermPool:
         self.runs = []
 
 
-class LengthsInMemory:
-    """The new segment's field lengths, read once per field, for `add_postings`."""
+def field_lengths(perdoc, fieldname: str) -> list[int]:
+    """Each document's length of `fieldname` in a new segment, as Whoosh stores it (rounded
+    through its length byte); 0 for a field without lengths."""
+    held = length_bytes(perdoc, fieldname)
+    if held is None:
+        return [0] * perdoc.doc_count_all()
+    return BYTE_TO_LENGTH[held].astype(np.int64).tolist()
 
-    def __init__(self, perdoc):
-        self.perdoc = perdoc
-        self.lengths: dict[str, list[int] | None] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        if fieldname not in self.lengths:
-            self.lengths[fieldname] = self.read(fieldname)
-        lengths = self.lengths[fieldname]
-        return default if lengths is None else lengths[docnum]
-
-    def read(self, fieldname: str) -> list[int] | None:
-        held = length_bytes(self.perdoc, fieldname)
-        return None if held is None else BYTE_TO_LENGTH[held].astype(np.int64).tolist()
-
-    def __getattr__(self, name):
-        return getattr(self.perdoc, name)  # the rest of the reader, as it is
+def write_terms(fieldwriter, schema, perdoc, terms) -> None:
+    """What Whoosh's `add_postings` does, a term at a time: each term's postings go to the
+    codec's block writer a block at a time, with the block statistics it keeps."""
+    current, lengths = None, []
+    for (fieldname, text), docs, weights, values in terms:
+        if fieldname != current:
+            if current is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            current, lengths = fieldname, field_lengths(perdoc, fieldname)
+        fieldwriter.start_term(text)
+        blocks = fieldwriter._postwriter
+        for start in range(0, len(docs), blocks._blocklimit):
+            if start:
+                blocks._write_block()
+            end = start + blocks._blocklimit
+            blocks._ids.extend(docs[start:end])
+            blocks._weights.extend(weights[start:end])
+            blocks._values.extend(value for value in values[start:end] if value)
+            blocks._maxweight = max(blocks._maxweight, *weights[start:end])
+            held = [lengths[doc] for doc in docs[start:end] if lengths[doc]]
+            if held:
+                blocks._minlength = min(held)
+                blocks._maxlength = max(held)
+        fieldwriter.finish_term()
+    if current is not None:
+        fieldwriter.finish_field()
 
 
 class TermPoolWriter(SegmentWriter):
@@ -131,8 +156,13 @@ class TermPoolWriter(SegmentWriter):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
 
-    def per_document_reader(self):
-        return LengthsInMemory(super().per_document_reader())
+    def _flush_segment(self):
+        # Whoosh's, with the postings written a term at a time.
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader()
+        write_terms(self.fieldwriter, self.schema, perdoc, self.pool.sorted_terms())
+        self.fieldwriter.close()
+        perdoc.close()
 
 
 class TermPoolTask(SubWriterTask):
