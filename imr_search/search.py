@@ -147,8 +147,7 @@ def search(
     labels = read_labels(index_dir)
     first = (page - 1) * limit
     with ix.searcher() as searcher:
-        # Every match: the counts need them all, and Whoosh's top-N collector can drop
-        # real top hits (see `similar`). Snippets mark the words as the user wrote them.
+        # Every match (the counts need them all); snippets mark the words as written.
         run = fast_query(parsed, index_dir)
         if sort is Sort.relevance:
             results = ranked(searcher, run, parsed)
@@ -552,9 +551,6 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         if not wanted:
             raise NotFound(f"{reference}: the item has no words to compare")
         like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", stored["letter_key"]))
-        # All matches, then the best: Whoosh's top-N collector drops sub-queries it wrongly
-        # judges unable to reach the N-th score, losing the best hits of boosted OR queries
-        # (limit=2 missed the item that limit=None ranks first).
         best = ranked(searcher, like, like)[:limit]
         hits = tuple(to_hit(found, Sort.relevance) for found in best)
     return SearchResult(
