@@ -50,6 +50,9 @@ QUERIES = [
     "decided:[2016-12-01 TO 2016-12-31]",
     "injured:<2010 AND age:[40 TO 60]",
     "item_no:2",
+    "item_no:[1 TO 2] drug:cyclobenzaprine",  # a range Whoosh's own matcher reads
+    "case:CM16-0230651 OR sex:female",  # unscored fields: the weight is the score
+    "source:odg AND year:[2016 TO 2017]",
     "*",
     "zyzzyva",
 ]
