@@ -27,6 +27,7 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
+from .schema import FACETS
 from .search import NotFound, Sort, find_letter, search
 from .search import similar as similar_to
 from .search import stats as stats_of
@@ -183,11 +184,8 @@ def index(
 
     signal.signal(signal.SIGINT, interrupt)
     try:
-        with bar:
+        with reported(), bar:
             report = index_paths(paths, index_dir, rebuild=rebuild, jobs=jobs, progress=progress)
-    except IndexUnusable as exc:
-        say(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         say("interrupted; the index is as it was before this run")
         raise typer.Exit(130) from None
@@ -227,6 +225,9 @@ def info(index_dir: IndexOption = None) -> None:
         console.print(f"{name.replace('_', ' ')}: {value}", markup=False)
 
 
+# Every item is counted by outcome already.
+BY_FIELDS = ", ".join(name for name in FACETS if name != "outcome")
+
 NoColorOption = Annotated[
     bool, typer.Option("--no-color", help="Plain output (as with NO_COLOR set, or when piped).")
 ]
@@ -237,8 +238,8 @@ FacetOption = Annotated[
     typer.Option(
         "--facet",
         "-F",
-        help="Count matching items by a field (repeatable): specialty, license_state, "
-        "category, drug, drug_class, guideline_source, year, sex. Outcome is always counted.",
+        help=f"Count matching items by a field (repeatable): {BY_FIELDS}. "
+        "Outcome is always counted.",
     ),
 ]
 FormatOption = Annotated[
@@ -325,8 +326,7 @@ def stats(
         typer.Option(
             "--by",
             "-b",
-            help="Group by this field (once or twice): specialty, license_state, category, "
-            "drug, drug_class, guideline_source, year, sex, age (10-year bands).",
+            help=f"Group by this field (once or twice): {BY_FIELDS}, age (10-year bands).",
         ),
     ],
     minimum: Annotated[

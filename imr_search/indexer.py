@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
+from whoosh.util.times import long_to_datetime
 
 from . import facets
 from .models import Letter
-from .schema import FACETS, SCHEMA_VERSION, TEXT_BREAK, build_schema, facet_value
+from .schema import DATE_FIELDS, FACETS, SCHEMA_VERSION, TEXT_BREAK, build_schema, facet_value
 
 META_FILE = "imr-search.json"
 MANIFEST_FILE = "manifest.json"
@@ -87,7 +89,7 @@ def open_index(index_dir: Path):
             "with `imr-search index --rebuild PATH`"
         )
     try:
-        return open_index_raw(index_dir)
+        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
     except EmptyIndexError:
         raise missing from None
     except Exception as exc:  # noqa: BLE001 - a damaged table of contents, in any way
@@ -124,10 +126,6 @@ def open_for_writing(index_dir: Path, rebuild: bool):
         index_dir / META_FILE, {"schema_version": SCHEMA_VERSION, "created": now, "updated": None}
     )
     return ix
-
-
-def open_index_raw(index_dir: Path):
-    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
 
 
 def in_use(index_dir: Path) -> str:
@@ -180,13 +178,7 @@ def documents(letter: Letter, key: str) -> list[dict]:
         "summary": letter.summary,
         "path": letter.path,
     }
-    for name in (
-        "decision_date",
-        "date_assigned",
-        "injury_date",
-        "ur_denial_date",
-        "application_received",
-    ):
+    for name in DATE_FIELDS:
         value = to_datetime(getattr(letter, name))
         if value:
             shared[name] = value
@@ -437,11 +429,9 @@ def index_info(index_dir: Path) -> dict:
     meta = read_meta(index_dir) or {}
     with ix.searcher() as searcher:
         letters, items = letters_and_items(searcher)
-        decided = [
-            fields["decision_date"]
-            for fields in searcher.all_stored_fields()
-            if fields.get("decision_date")
-        ]
+        live = np.fromiter(searcher.reader().all_doc_ids(), dtype=np.int64)
+        held = facets.facet_counts(index_dir, searcher, live, ["decision_date"])["decision_date"]
+        decided = [long_to_datetime(value) for value in held if value is not None]
         dates = (min(decided), max(decided)) if decided else (None, None)
     size = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file())
     return {

@@ -101,12 +101,6 @@ class TermPool:
                 [value for part in parts for value in part[3]],
             )
 
-    def iter_postings(self):
-        """Whoosh's pool interface: (field, term, document, weight, value) in order."""
-        for (fieldname, text), docs, weights, values in self.sorted_terms():
-            for docnum, weight, value in zip(docs, weights, values, strict=True):
-                yield fieldname, text, docnum, weight, value
-
     def cleanup(self) -> None:
         for name in self.runs:
             self.tempstore.delete_file(name)
@@ -180,9 +174,9 @@ class TermPoolTask(SubWriterTask):
 class TermPoolMpWriter(MpWriter, TermPoolWriter):
     """Whoosh's multi-process writer, each process writing its own segment with a TermPool."""
 
-    def __init__(self, ix, procs: int, **kwargs):
-        MpWriter.__init__(self, ix, procs=procs, multisegment=True, **kwargs)
-        self.pool = TermPool(self._tempstorage, kwargs.get("limitmb", 128))
+    def __init__(self, ix, procs: int, limitmb: float, **kwargs):
+        MpWriter.__init__(self, ix, procs=procs, multisegment=True, limitmb=limitmb, **kwargs)
+        self.pool = TermPool(self._tempstorage, limitmb)  # for the segments it merges
 
     def _new_task(self):
         task = TermPoolTask(

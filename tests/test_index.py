@@ -296,3 +296,13 @@ def test_index_folder_from_environment(corpus, tmp_path, monkeypatch):
     result = run_cli("index", str(corpus), "--quiet")
     assert result.exit_code == 0
     assert index_info(tmp_path / "from-env")["letters"] == 25
+
+
+def test_info_gives_the_span_of_decision_dates(index_dir, letters):
+    decided = [letter.decision_date for letter in letters if letter.decision_date]
+    facts = index_info(index_dir)
+    assert (facts["decided_from"], facts["decided_to"]) == (
+        min(decided).isoformat(),
+        max(decided).isoformat(),
+    )
+    assert facts["letters"] == len(letters)
