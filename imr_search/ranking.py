@@ -26,6 +26,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
@@ -80,9 +81,29 @@ class Matches:
         return Matches(self.docs, scores)
 
 
-def ranked(searcher, run: wq.Query, shown: wq.Query) -> Results:
-    """Every match of `run`, best first (ties in index order), as Whoosh's Results; its
-    hits highlight the terms of `shown` (the query as the user wrote it). All of them, and
+@dataclass(frozen=True)
+class Ranking:
+    """Every match of a query in order: the searcher's document numbers and their scores
+    (None when ordered by date). Whoosh hits are made only for the matches shown."""
+
+    docs: np.ndarray
+    scores: np.ndarray | None
+    results: Results  # holds no matches: it gives each hit its searcher and query
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def hit(self, position: int) -> WhooshHit:
+        score = None if self.scores is None else float(self.scores[position])
+        return WhooshHit(self.results, int(self.docs[position]), position, score)
+
+    def hits(self, start: int, stop: int) -> list[WhooshHit]:
+        return [self.hit(position) for position in range(start, min(stop, len(self)))]
+
+
+def ranked(searcher, run: wq.Query, shown: wq.Query) -> Ranking:
+    """Every match of `run`, best first (ties in index order); its hits highlight the terms
+    of `shown` (the query as the user wrote it). All of them, and
     callers slice: Whoosh's own top-N collector drops sub-queries it wrongly judges unable
     to reach the N-th score, losing the best hits of boosted OR queries (whoosh #413, #122;
     limit=2 missed the item that limit=None ranks first)."""
@@ -93,11 +114,10 @@ def ranked(searcher, run: wq.Query, shown: wq.Query) -> Results:
         scores.append(found.scores)
     docs, scores = np.concatenate(docs), np.concatenate(scores)
     order = np.lexsort((docs, -scores))
-    top_n = list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
-    return Results(searcher, shown, top_n)
+    return Ranking(docs[order], scores[order], Results(searcher, shown, []))
 
 
-def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -> Results:
+def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -> Ranking:
     """Every match of `run` by decision date, oldest first (newest with `newest`), letters
     without a date last either way, then by case and item number."""
     docs, undated, when, cases, numbers = [NO_DOCS], [np.zeros(0, bool)], [NO_DOCS], [], []
@@ -117,7 +137,7 @@ def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -
     order = np.lexsort(
         (docs, numbers, np.array(cases), -when if newest else when, np.concatenate(undated))
     )
-    return Results(searcher, shown, [(None, doc) for doc in docs[order].tolist()])
+    return Ranking(docs[order], None, Results(searcher, shown, []))
 
 
 def segments(searcher) -> list[tuple[Segment, int]]:

@@ -11,7 +11,6 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-import numpy as np
 import whoosh.analysis
 from whoosh import highlight
 from whoosh import query as wq
@@ -153,7 +152,7 @@ def search(
             results = ranked(searcher, run, parsed)
         else:
             results = by_date(searcher, run, parsed, index_dir, newest=sort is Sort.newest)
-        docnums = np.fromiter((docnum for _, docnum in results.top_n), dtype=np.int64)
+        docnums = results.docs
         # An item of a letter whose reviewer has two specialties counts once under each;
         # an item without a value counts under None.
         found = facet_counts(index_dir, searcher, docnums, wanted)
@@ -163,7 +162,7 @@ def search(
             hits = tuple(hit for letter in grouped for hit in letter.items)
         else:
             grouped, total_letters = None, None
-            hits = tuple(to_hit(match, sort) for match in results[first : first + limit])
+            hits = tuple(to_hit(match, sort) for match in results.hits(first, first + limit))
         return SearchResult(
             query=text,
             explained=explain(parsed),
@@ -232,11 +231,11 @@ def letters_on_page(searcher, results, first: int, limit: int, sort: Sort):
     """The page's letters in the order of their best item, each with all its matching items."""
     keys = searcher.reader().column_reader("letter_key")
     by_letter: dict[str, list[int]] = {}
-    for position, (_, docnum) in enumerate(results.top_n):
+    for position, docnum in enumerate(results.docs.tolist()):
         by_letter.setdefault(keys[docnum], []).append(position)
     grouped = []
     for positions in list(by_letter.values())[first : first + limit]:
-        items = tuple(to_hit(results[position], sort) for position in positions)
+        items = tuple(to_hit(results.hit(position), sort) for position in positions)
         top = items[0]
         grouped.append(LetterHits(top.case, top.decision_date, top.specialties, top.path, items))
     return tuple(grouped), len(by_letter)
@@ -458,8 +457,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
     ix = open_index(index_dir)
     labels = read_labels(index_dir)
     with ix.searcher() as searcher:
-        found = ranked(searcher, fast_query(parsed, index_dir), parsed)
-        docnums = np.fromiter((docnum for _, docnum in found.top_n), dtype=np.int64)
+        docnums = ranked(searcher, fast_query(parsed, index_dir), parsed).docs
         outcomes = docs_by_value(index_dir, searcher, docnums, "outcome")
         by_value = [
             labelled_groups(docs_by_value(index_dir, searcher, docnums, name), name, labels)
@@ -551,7 +549,7 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         if not wanted:
             raise NotFound(f"{reference}: the item has no words to compare")
         like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", stored["letter_key"]))
-        best = ranked(searcher, like, like)[:limit]
+        best = ranked(searcher, like, like).hits(0, limit)
         hits = tuple(to_hit(found, Sort.relevance) for found in best)
     return SearchResult(
         query=f"similar to {reference}",
