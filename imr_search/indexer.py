@@ -420,7 +420,13 @@ def apply(writer, plan: Plan, jobs: int, progress: Progress | None, labels: Labe
 
 
 def letters_and_items(searcher) -> tuple[int, int]:
-    return len(list(searcher.lexicon("letter_key"))), searcher.doc_count()
+    """Letters and items indexed. (The `letter_key` terms would count removed letters too:
+    a deletion hides documents but leaves their terms until segments merge.)"""
+    reader = searcher.reader()
+    if not reader.doc_count_all():  # an index of no letters has no columns
+        return 0, 0
+    keys = reader.column_reader("letter_key")
+    return len({keys[doc] for doc in reader.all_doc_ids()}), searcher.doc_count()
 
 
 def index_info(index_dir: Path) -> dict:

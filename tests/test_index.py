@@ -306,3 +306,12 @@ def test_info_gives_the_span_of_decision_dates(index_dir, letters):
         max(decided).isoformat(),
     )
     assert facts["letters"] == len(letters)
+
+
+def test_a_removed_letter_is_no_longer_counted(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    assert index_paths([corpus], ix, jobs=1).letters == 25
+    (corpus / "CM16-0230651.pdf").unlink()
+    report = index_paths([corpus], ix, jobs=1)
+    assert (report.letters, report.items) == (24, len(truth_items()) - 10)
+    assert index_info(ix)["letters"] == 24
