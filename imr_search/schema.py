@@ -131,7 +131,8 @@ FACETS = (
     "year",
     "sex",
 )
-# Fields queried when a query names none.
+# Fields queried when a query names none; `prose_analyzer` analyses them (and the shingles
+# field again).
 DEFAULT_FIELDS = ("item", "rationale", "summary", "guideline")
 DATE_FIELDS = (
     "decision_date",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import pickle
 import uuid
+from functools import lru_cache
 from itertools import groupby
 from operator import gt, itemgetter
 
@@ -24,7 +25,9 @@ import numpy as np
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
+from .postings import prose_postings, shingle_counts, shingles_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
+from .schema import DEFAULT_FIELDS
 
 # What a posting costs the pool, roughly, in bytes: a document number, a weight and the
 # positions' bytes in three lists (a term's own entry is counted apart).
@@ -38,35 +41,47 @@ class TermPool:
     def __init__(self, tempstore, limitmb: float):
         self.tempstore = tempstore
         self.limit = int(limitmb * 1024 * 1024)
-        self.terms: dict[tuple[str, bytes], tuple[list, list, list]] = {}
+        # field -> term -> (documents, weights, values)
+        self.fields: dict[str, dict[bytes, tuple[list, list, list]]] = {}
         self.size = 0
         self.runs: list[str] = []
-        self.fieldnames: set[str] = set()
+        self.fieldnames: set[str] = set()  # Whoosh's multi-process writer asks for them
 
-    def add(self, posting) -> None:
-        fieldname, text, docnum, weight, value = posting
-        lists = self.terms.get((fieldname, text))
-        if lists is None:
-            lists = self.terms[(fieldname, text)] = ([], [], [])
+    def add(self, fieldname: str, docnum: int, postings) -> None:
+        """A document's postings in one field: (term, frequency, weight, value) each."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-            self.size += TERM_BYTES + len(text)
-        lists[0].append(docnum)
-        lists[1].append(weight)
-        lists[2].append(value)
-        self.size += POSTING_BYTES + (len(value) if value else 0)
+        for text, _, weight, value in postings:
+            lists = terms.get(text)
+            if lists is None:
+                lists = terms[text] = ([], [], [])
+                self.size += TERM_BYTES + len(text)
+            lists[0].append(docnum)
+            lists[1].append(weight)
+            lists[2].append(value)
+        self.size += POSTING_BYTES * len(postings) + sum(len(value) for *_, value in postings)
         if self.size > self.limit:
             self.save()
 
+    def held_terms(self):
+        """(key, documents, weights, values) for each term held, in order."""
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for text in sorted(terms):
+                yield ((fieldname, text), *terms[text])
+
     def save(self) -> None:
         """Write the terms held so far, in order, as a run on disk."""
-        if not self.terms:
+        if not self.fields:
             return
         name = f"{uuid.uuid4().hex}.terms"  # writer processes share the temporary folder
         with self.tempstore.create_file(name).raw_file() as f:
-            for key in sorted(self.terms):
-                pickle.dump((key, *self.terms[key]), f, pickle.HIGHEST_PROTOCOL)
+            for term in self.held_terms():
+                pickle.dump(term, f, pickle.HIGHEST_PROTOCOL)
         self.runs.append(name)
-        self.terms, self.size = {}, 0
+        self.fields, self.size = {}, 0
 
     def read_run(self, name: str):
         with self.tempstore.open_file(name).raw_file() as f:
@@ -87,8 +102,7 @@ class TermPool:
 
     def merged_terms(self):
         if not self.runs:
-            for key in sorted(self.terms):
-                yield (key, *self.terms[key])
+            yield from self.held_terms()
             return
         self.save()
         merged = heapq.merge(*map(self.read_run, self.runs), key=itemgetter(0))
@@ -149,6 +163,47 @@ class TermPoolWriter(SegmentWriter):
     def __init__(self, ix, limitmb: float = 128, **kwargs):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
+        # A letter's summary is in each of its items: its postings are worked out once.
+        self.prose_postings = lru_cache(maxsize=8)(prose_postings)
+        self.shingle_counts = lru_cache(maxsize=8)(shingle_counts)
+
+    def postings(self, fieldname: str, field, value) -> list:
+        if fieldname in DEFAULT_FIELDS:
+            return self.prose_postings(value)
+        if fieldname == "shingles":
+            return shingles_postings(value, self.shingle_counts)
+        return list(field.index(value))
+
+    def add_document(self, **fields):
+        # Whoosh's, without what the schema does not use (boosts, spelling fields, term
+        # vectors, custom stored values), and with the text fields' postings from `postings`.
+        self._check_state()
+        perdoc, docnum = self.perdocwriter, self.docnum
+        perdoc.start_doc(docnum)
+        for fieldname in sorted(fields):
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = self.schema[fieldname]
+            length = 0
+            if field.indexed:
+                postings = self.postings(fieldname, field, value)
+                self.pool.add(fieldname, docnum, postings)
+                if field.scorable:
+                    length = sum(freq for _, freq, _, _ in postings)
+            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            if field.column_type:
+                perdoc.add_column_value(fieldname, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        # Whoosh's, for the segments merged into this one.
+        for fieldname, text, docnum, weight, value in self._process_posts(
+            reader.iter_postings(), startdoc, docmap
+        ):
+            self.pool.add(fieldname, docnum, [(text, 0, weight, value)])
 
     def _flush_segment(self):
         # Whoosh's, with the postings written a term at a time.

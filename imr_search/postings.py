@@ -1,0 +1,92 @@
+"""A document's postings, as the schema's fields give them, in fewer steps.
+
+Whoosh analyses a text through a chain of generators, one call per token per stage, then
+encodes each term's positions; an item's rationale, guideline and summary pass through it
+twice (as words with positions and as shingles) and a letter's summary once for each of its
+items. Here a text is tokenized by one regular expression, each distinct word's indexed forms
+are looked up once, and the postings of a text are kept while its letter is indexed. The
+result is the same as `field.index(value)` term for term (tests/test_postings.py).
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections import Counter
+from functools import lru_cache
+
+from whoosh.lang.porter import stem
+from whoosh.system import pack_uint
+
+from .schema import TEXT_BREAK, TOKEN, parts_of, word_forms
+
+WORDS = re.compile(TOKEN)
+
+# (term, frequency, weight, value) for each distinct term, as Whoosh's `field.index` gives.
+Posting = tuple[bytes, int, float, bytes]
+
+
+@lru_cache(maxsize=200_000)  # a corpus repeats its words
+def indexed_terms(word: str) -> tuple[str, ...]:
+    """The terms the prose analyzer puts at a word's position: the word lower-cased and
+    stemmed, then each of its parts stemmed (repeats kept, as the analyzer yields them)."""
+    lowered = word.lower()
+    return tuple(stem(form) for form in (lowered, *parts_of(lowered)))
+
+
+def encoded_positions(positions: list[int]) -> bytes:
+    """Whoosh's `Positions.encode`: the count, then the pickled gaps between positions."""
+    if len(positions) == 1:
+        return one_position(positions[0])
+    gaps = [positions[0], *(b - a for a, b in zip(positions, positions[1:], strict=False))]
+    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
+
+
+@lru_cache(maxsize=4096)
+def one_position(position: int) -> bytes:
+    return pack_uint(1) + pickle.dumps([position], 2)
+
+
+def prose_postings(text: str) -> list[Posting]:
+    """What a prose field (`schema.prose_analyzer`, Whoosh's Positions format) indexes."""
+    positions: dict[str, list[int]] = {}
+    for position, word in enumerate(WORDS.findall(text)):
+        for term in indexed_terms(word):
+            held = positions.get(term)
+            if held is None:
+                positions[term] = [position]
+            else:
+                held.append(position)
+    return [
+        (term.encode("utf-8"), len(held), float(len(held)), encoded_positions(held))
+        for term, held in positions.items()
+    ]
+
+
+def shingle_counts(text: str) -> Counter:
+    """The two- and three-word shingles of a text holding no text break, with their counts
+    (`schema.ShinglesFilter`)."""
+    forms = [word_forms(word.lower()) for word in WORDS.findall(text)]
+    pairs = [
+        [f"{a} {b}" for a in first for b in second]
+        for first, second in zip(forms, forms[1:], strict=False)
+    ]
+    triples = [
+        f"{pair} {c}"
+        for held, third in zip(pairs, forms[2:], strict=False)
+        for pair in held
+        for c in third
+    ]
+    return Counter([pair for held in pairs for pair in held] + triples)
+
+
+def shingles_postings(value: str, counts_of) -> list[Posting]:
+    """What the shingles field (Whoosh's Frequency format) indexes: the shingles of each text
+    between text breaks, counted together."""
+    total: Counter = Counter()
+    for text in value.split(TEXT_BREAK):
+        total.update(counts_of(text))
+    return [
+        (term.encode("utf-8"), count, float(count), pack_uint(count))
+        for term, count in total.items()
+    ]
