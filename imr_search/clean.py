@@ -15,6 +15,7 @@ SOFT_HYPHEN = re.compile(r"[\x02\xad]\n?")
 # C0 controls other than tab, newline and form feed, plus DEL and the BOM.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufeff]")
 SPACES = re.compile(r"[ \t\xa0\u2000-\u200b\u202f\u3000]+")
+LINE_END_SPACE = re.compile(r" ?\n ?")  # after SPACES: at most one space either side
 # A page break with the blank lines pdftotext puts around it.
 PAGE_BREAK = re.compile(r"\n*\f\n*")
 # "electro-\nmyography" -> "electromyography" (only lower-case on both sides, so that
@@ -29,7 +30,7 @@ def clean_text(raw: str) -> str:
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = SOFT_HYPHEN.sub("", text)
     text = CONTROL.sub(" ", text)
-    text = "\n".join(SPACES.sub(" ", line).strip(" ") for line in text.split("\n"))
+    text = LINE_END_SPACE.sub("\n", SPACES.sub(" ", text)).strip(" ")
     if is_double_spaced(text):
         text = undouble(text)
     text = PAGE_BREAK.sub("\n", text).strip("\n")

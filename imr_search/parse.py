@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from dateutil import parser as dateparser
@@ -103,6 +104,7 @@ def join_lines(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=8192)  # letters repeat their dates; dateutil took a third of parsing
 def to_date(value: str) -> date | None:
     """An ISO date from the many ways letters write one; None when it is no date."""
     try:
