@@ -29,10 +29,13 @@ from .postings import prose_postings, shingle_counts, shingles_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
 from .schema import DEFAULT_FIELDS
 
-# What a posting costs the pool, roughly, in bytes: a document number, a weight and the
-# positions' bytes in three lists (a term's own entry is counted apart).
-POSTING_BYTES = 60
+# What a posting costs the pool, roughly, in bytes: a document number, a weight and a
+# value in three lists, with its share of the value bytes (a term's own entry is counted
+# apart).
+POSTING_BYTES = 80
 TERM_BYTES = 200
+# Blocks of fewer postings are written uncompressed.
+COMPRESS_FROM = 4
 
 
 class TermPool:
@@ -61,7 +64,7 @@ class TermPool:
             lists[0].append(docnum)
             lists[1].append(weight)
             lists[2].append(value)
-        self.size += POSTING_BYTES * len(postings) + sum(len(value) for *_, value in postings)
+        self.size += POSTING_BYTES * len(postings)
         if self.size > self.limit:
             self.save()
 
@@ -132,8 +135,12 @@ def field_lengths(perdoc, fieldname: str) -> list[int]:
 
 def write_terms(fieldwriter, schema, perdoc, terms) -> None:
     """What Whoosh's `add_postings` does, a term at a time: each term's postings go to the
-    codec's block writer a block at a time, with the block statistics it keeps."""
+    codec's block writer a block at a time, with the block statistics it keeps. A block of
+    a few postings is left uncompressed: compressing it only made it longer (Whoosh means to
+    skip compressing small blocks, but its check is overwritten) and slower to write and
+    to read."""
     current, lengths = None, []
+    compression = fieldwriter._codec._compression
     for (fieldname, text), docs, weights, values in terms:
         if fieldname != current:
             if current is not None:
@@ -146,6 +153,7 @@ def write_terms(fieldwriter, schema, perdoc, terms) -> None:
             if start:
                 blocks._write_block()
             end = start + blocks._blocklimit
+            blocks._compression = compression if len(docs) - start >= COMPRESS_FROM else 0
             blocks._ids.extend(docs[start:end])
             blocks._weights.extend(weights[start:end])
             blocks._values.extend(value for value in values[start:end] if value)
@@ -163,16 +171,17 @@ class TermPoolWriter(SegmentWriter):
     def __init__(self, ix, limitmb: float = 128, **kwargs):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
-        # A letter's summary is in each of its items: its postings are worked out once.
-        self.prose_postings = lru_cache(maxsize=8)(prose_postings)
-        self.shingle_counts = lru_cache(maxsize=8)(shingle_counts)
+        # A letter's fields are in each of its items, and many values recur (an outcome, a
+        # guideline): the postings of a value are worked out once while it recurs.
+        self.postings = lru_cache(maxsize=256)(self.field_postings)
+        self.shingle_counts = lru_cache(maxsize=16)(shingle_counts)
 
-    def postings(self, fieldname: str, field, value) -> list:
+    def field_postings(self, fieldname: str, value) -> list:
         if fieldname in DEFAULT_FIELDS:
-            return self.prose_postings(value)
-        if fieldname == "shingles":
+            return prose_postings(value)
+        if fieldname == "shingles":  # an item's own texts with its letter's summary
             return shingles_postings(value, self.shingle_counts)
-        return list(field.index(value))
+        return list(self.schema[fieldname].index(value))
 
     def add_document(self, **fields):
         # Whoosh's, without what the schema does not use (boosts, spelling fields, term
@@ -187,10 +196,10 @@ class TermPoolWriter(SegmentWriter):
             field = self.schema[fieldname]
             length = 0
             if field.indexed:
-                postings = self.postings(fieldname, field, value)
+                postings = self.postings(fieldname, value)
                 self.pool.add(fieldname, docnum, postings)
                 if field.scorable:
-                    length = sum(freq for _, freq, _, _ in postings)
+                    length = sum(map(itemgetter(1), postings))
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(fieldname, field.column_type, field.to_column_value(value))

@@ -14,7 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from imr_search.indexer import documents, letter_key
 from imr_search.schema import build_schema
-from imr_search.writer import TermPool, TermPoolWriter
+from imr_search.writer import COMPRESS_FROM, TermPool, TermPoolWriter
 
 
 def build(folder, letters, make_writer):
@@ -29,8 +29,9 @@ def build(folder, letters, make_writer):
 
 
 def posting_blocks(folder) -> list[tuple]:
-    """Every block of the postings file, in order: its statistics and its unpickled data.
-    (The bytes themselves may differ: a value shared by several postings is pickled once.)"""
+    """Every block of the postings file, in order: its statistics, its compression level and
+    its unpickled data. (The bytes themselves may differ: a value shared by several postings
+    is pickled once.)"""
     (path,) = folder.glob("*.pst")
     data, at, blocks = path.read_bytes(), 0, []
     while at < len(data):
@@ -38,9 +39,10 @@ def posting_blocks(folder) -> list[tuple]:
             at += 4
         (length,) = struct.unpack("!i", data[at : at + 4])
         block = io.BytesIO(data[at + 4 : at + 4 + abs(length)])
-        info = pickle.load(block)  # count, last document, top weight, compression, lengths
+        count, last, top_weight, compression, *lengths = pickle.load(block)
         packed = block.read()
-        blocks.append((info, pickle.loads(zlib.decompress(packed) if info[3] else packed)))
+        unpacked = pickle.loads(zlib.decompress(packed) if compression else packed)
+        blocks.append(((count, last, top_weight, *lengths), compression, unpacked))
         at += 4 + abs(length)
     return blocks
 
@@ -100,5 +102,11 @@ def test_same_segment_as_whoosh_writes(letters, whoosh_built, tmp_path, limitmb,
     assert lengths == expected_lengths
     assert stored == expected_stored
     assert (len(runs) > 50) == (limitmb < 1)
-    assert posting_blocks(tmp_path / "ix") == blocks
+    written = posting_blocks(tmp_path / "ix")
+    assert [(info, data) for info, _, data in written] == [(info, data) for info, _, data in blocks]
+    # Whoosh compresses every block; a block of a few postings is better left as it is.
+    assert {(info[0] >= COMPRESS_FROM, level) for info, level, _ in written} == {
+        (True, 3),
+        (False, 0),
+    }
     assert term_statistics(ix) == statistics
