@@ -135,7 +135,10 @@ def index(
     index_dir: IndexOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start a new index.")] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Parsing processes [default: one per core].")
+        int,
+        typer.Option(
+            "--jobs", "-j", help="Writer processes for 1,000 files or more [default: one per core]."
+        ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
 ) -> None:
@@ -174,8 +177,8 @@ def index(
         rate = done / max(time.perf_counter() - started, 1e-6)
         bar.update(task, completed=done, total=total, rate=f"{rate:.0f}")
 
-    # Ctrl-C reaches every process of the terminal's group; forked workers (parsers, Whoosh
-    # sub-writers) inherit this handler and ignore it, the parent stops the run cleanly.
+    # Ctrl-C reaches every process of the terminal's group; forked writer processes inherit
+    # this handler and ignore it, the parent stops the run cleanly.
     parent = os.getpid()
 
     def interrupt(signum, frame) -> None:

@@ -1,5 +1,6 @@
-"""Build and update an index: letters parsed in worker processes, one writer, a manifest of
-indexed files so that a re-run only does what changed.
+"""Build and update an index: letters parsed and written into new segments (by writer
+processes, for a large run), one writer that deletes and commits, a manifest of indexed files
+so that a re-run only does what changed.
 
 Crash safety comes from Whoosh's commit: a generation becomes visible only when its table
 of contents is written, and the manifest is replaced (atomically) only after that commit.
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import queue
+import signal
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -231,29 +234,131 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load(path: str) -> tuple[str, Letter | None, str | None]:
-    """Worker: (path, letter, None) or (path, None, reason). Never raises."""
+# ---------------------------------------------------------------- writing segments
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What a segment writer did with one file: the `count` documents of its letter from
+    document `first` of segment `segment`, or why it skipped the file."""
+
+    path: str
+    key: str | None = None
+    reason: str | None = None
+    segment: int = 0
+    first: int = 0
+    count: int = 0
+    labels: Labels = field(default_factory=dict)
+
+
+CHUNK = 64  # files a writer process takes and reports at a time
+
+
+def write_segment(ix, paths: list[str], segment: int, report: Callable[[list[Indexed]], None]):
+    """Parse the letters of `paths` and index them into a new segment of `ix`, reporting
+    each chunk of files when it is done. The segment, or None where no letter was added."""
     from .letters import read_letter_or_reason  # here: searching never reads letter files
+    from .writer import TermPoolWriter
 
-    return (path, *read_letter_or_reason(Path(path)))
+    # The run's own writer holds the index's lock and commits this segment.
+    writer = TermPoolWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB, compound=False)
+    for start in range(0, len(paths), CHUNK):
+        done = []
+        for path in paths[start : start + CHUNK]:
+            letter, reason = read_letter_or_reason(Path(path))
+            if letter is None:
+                done.append(Indexed(path, reason=reason))
+                continue
+            key = letter_key(letter)
+            first, labels = writer.docnum, {}
+            for document in documents(letter, key):
+                writer.add_document(**document)
+                note_labels(labels, document)
+            done.append(Indexed(path, key, None, segment, first, writer.docnum - first, labels))
+        report(done)
+    if not writer._added:
+        writer._close_segment()
+        return None
+    return writer._finalize_segment()
 
 
-def parse_all(paths: list[str], jobs: int, progress: Progress | None):
-    """Letters of `paths`, in order, parsed by `jobs` worker processes."""
-    total = len(paths)
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and total >= 8 else None
-    if pool:
-        results = pool.map(load, paths, chunksize=max(1, min(64, total // (jobs * 8))))
-    else:
-        results = map(load, paths)
+def segment_process(index_dir: str, paths: list[str], segment: int, results) -> None:
+    """A writer process: `write_segment`, with its reports and its segment on `results`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops its writer processes
     try:
-        for done, result in enumerate(results, start=1):
-            if progress:
-                progress(done, total)
-            yield result
+        ix = whoosh_index.open_dir(index_dir, indexname=INDEX_NAME)
+        written = write_segment(ix, paths, segment, lambda files: results.put(("files", files)))
+        results.put(("segment", (segment, written)))
+    except Exception as exc:  # noqa: BLE001 - the run reports it and stops
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def write_segments(ix, index_dir: Path, paths: list[str], procs: int, progress: Progress | None):
+    """Index `paths` into new segments, here or in `procs` writer processes. What was done
+    with each file, in the order of `paths`, and the segments written, by number."""
+    total, indexed = len(paths), {}
+
+    def note(files: list[Indexed]) -> None:
+        indexed.update((done.path, done) for done in files)
+        if progress:
+            progress(len(indexed), total)
+
+    if procs == 1:
+        written = {0: write_segment(ix, paths, 0, note)}
+    else:
+        written = in_processes(index_dir, paths, procs, note)
+    segments = {number: segment for number, segment in written.items() if segment}
+    return [indexed[path] for path in paths], segments
+
+
+def in_processes(index_dir: Path, paths: list[str], procs: int, note) -> dict:
+    """`write_segment` in `procs` processes, the n-th parsing and indexing every `procs`-th
+    chunk of `paths` from the n-th: the segment of each, by number."""
+    shares = [
+        [
+            path
+            for at in range(n * CHUNK, len(paths), procs * CHUNK)
+            for path in paths[at : at + CHUNK]
+        ]
+        for n in range(procs)
+    ]
+    results = multiprocessing.Queue()
+    processes = [
+        multiprocessing.Process(target=segment_process, args=(str(index_dir), share, n, results))
+        for n, share in enumerate(shares)
+    ]
+    for process in processes:
+        process.start()
+    written: dict = {}
+    try:
+        while len(written) < procs:
+            try:
+                kind, payload = results.get(timeout=1)
+            except queue.Empty:
+                if any(
+                    p.exitcode not in (None, 0) for n, p in enumerate(processes) if n not in written
+                ):
+                    raise IndexUnusable(
+                        "a writer process stopped (out of memory?); the index is as it was "
+                        "before this run"
+                    ) from None
+                continue
+            if kind == "files":
+                note(payload)
+            elif kind == "segment":
+                written[payload[0]] = payload[1]
+            else:
+                raise IndexUnusable(
+                    f"a writer process failed ({payload}); the index is as it was before this run"
+                )
+    except BaseException:
+        for process in processes:
+            process.terminate()
+        raise
     finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+        for process in processes:
+            process.join()
+    return written
 
 
 # ---------------------------------------------------------------- the run
@@ -274,17 +379,20 @@ def index_paths(
     plan = scan(index_dir, paths)
     meta = read_meta(index_dir) or {}
     labels: Labels = meta.get("labels", {})
-    writer = open_writer(ix, index_dir, len(plan.to_parse), jobs)
+    writer = open_writer(ix, index_dir)
+    paths_to_index = [path for path, _, _ in plan.to_parse]
+    procs = min(jobs, os.cpu_count() or 1) if len(paths_to_index) >= PARALLEL_WRITE_FROM else 1
     try:
-        report, manifest = apply(writer, plan, jobs, progress, labels)
+        indexed, segments = write_segments(ix, index_dir, paths_to_index, procs, progress)
+        report, manifest = apply(writer, plan, indexed, labels)
+        for done in indexed:  # the documents of duplicate letters
+            if done.path in report.duplicates:
+                for docnum in range(done.first, done.first + done.count):
+                    segments[done.segment].delete_document(docnum)
     except BaseException:
-        # Whoosh's cancel leaves its sub-writer processes running on files it then deletes.
-        for task in getattr(writer, "tasks", ()):
-            task.terminate()
-            task.join()
-        writer.cancel()
+        writer.cancel()  # the new segments' files go at the next commit
         raise
-    writer.commit()
+    writer.commit_with(list(segments.values()))
     write_json_atomically(index_dir / MANIFEST_FILE, {"files": manifest})
     meta["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
     meta["labels"] = labels
@@ -303,22 +411,19 @@ def read_manifest(index_dir: Path) -> dict[str, dict]:
         return {}
 
 
-# Measured on 2 cores (benchmarks/index_speed.py): two writer processes halve a large build,
-# but each run then adds one segment per process, unmerged; small updates use one writer.
+# Measured on 2 cores (benchmarks/index_speed.py): writer processes halve a large build,
+# but each run then adds one segment per process; small updates are written here.
 PARALLEL_WRITE_FROM = 1000
 
 
-def open_writer(ix, index_dir: Path, to_index: int, jobs: int):
-    from .writer import TermPoolMpWriter, TermPoolWriter  # here: off the query path
+def open_writer(ix, index_dir: Path):
+    """The run's writer: it holds the lock, deletes, merges small segments and commits."""
+    from .writer import TermPoolWriter  # here: off the query path
 
-    procs = min(jobs, os.cpu_count() or 1) if to_index >= PARALLEL_WRITE_FROM else 1
     # Segments as separate files: opening a compound segment copies each of its parts into
     # memory (Whoosh reads them through BytesIO), 40 ms a search on 20,000 letters.
-    settings = {"limitmb": WRITER_LIMIT_MB, "compound": False}
     try:
-        if procs > 1:
-            return TermPoolMpWriter(ix, procs=procs, **settings)
-        return TermPoolWriter(ix, **settings)
+        return TermPoolWriter(ix, limitmb=WRITER_LIMIT_MB, compound=False)
     except LockError as exc:
         raise IndexUnusable(in_use(index_dir)) from exc
 
@@ -374,9 +479,10 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
     return Plan(old, report, manifest, to_parse, gone)
 
 
-def apply(writer, plan: Plan, jobs: int, progress: Progress | None, labels: Labels):
-    """Stage every change in `writer`; return the report and the manifest to commit.
-    `labels` gains the spellings of the facet values added."""
+def apply(writer, plan: Plan, indexed: list[Indexed], labels: Labels):
+    """Decide what the files indexed make of the index: stage the deletions in `writer`,
+    return the report (its duplicates are to be dropped from the new segments) and the
+    manifest to commit. `labels` gains the spellings of the facet values added."""
     old, report, manifest, to_parse = plan.old, plan.report, plan.manifest, plan.to_parse
     owner = {
         entry["key"]: path
@@ -390,15 +496,13 @@ def apply(writer, plan: Plan, jobs: int, progress: Progress | None, labels: Labe
             owner.pop(entry["key"], None)
         report.removed.append(path)
 
-    by_path = {path: (stat, digest) for path, stat, digest in to_parse}
-    for path, letter, reason in parse_all([p for p, _, _ in to_parse], jobs, progress):
-        stat, digest = by_path[path]
-        if letter is None:
-            report.skipped[path] = reason
+    for (path, stat, digest), done in zip(to_parse, indexed, strict=True):
+        key = done.key
+        if key is None:
+            report.skipped[path] = done.reason
             if path in old:  # keep what was indexed from its last good version
                 manifest[path] = old[path]
             continue
-        key = letter_key(letter)
         entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest, "key": key}
         kept = owner.get(key)
         if kept and kept != path and (kept in manifest or os.path.exists(kept)):
@@ -409,10 +513,10 @@ def apply(writer, plan: Plan, jobs: int, progress: Progress | None, labels: Labe
         if previous and previous != key and owner.get(previous) == path:
             writer.delete_by_term("letter_key", previous)
             owner.pop(previous)
-        writer.delete_by_term("letter_key", key)
-        for document in documents(letter, key):
-            writer.add_document(**document)
-            note_labels(labels, document)
+        writer.delete_by_term("letter_key", key)  # its last version
+        for name, spellings in done.labels.items():
+            for value, spelling in spellings.items():
+                labels.setdefault(name, {}).setdefault(value, spelling)
         owner[key] = path
         manifest[path] = entry
         (report.updated if path in old else report.new).append(path)

@@ -22,7 +22,6 @@ from itertools import groupby
 from operator import gt, itemgetter
 
 import numpy as np
-from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
 
 from .postings import prose_postings, shingle_counts, shingles_postings
@@ -214,6 +213,18 @@ class TermPoolWriter(SegmentWriter):
         ):
             self.pool.add(fieldname, docnum, [(text, 0, weight, value)])
 
+    def commit_with(self, segments) -> None:
+        """Whoosh's commit, with `segments` finished by other writers added as they are (they
+        are the size of a run: not for merging into this one)."""
+        self._check_state()
+        final = self._merge_segments(None, None, None)
+        if self._added:
+            final.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(final + segments)
+        self._finish()
+
     def _flush_segment(self):
         # Whoosh's, with the postings written a term at a time.
         self.perdocwriter.close()
@@ -221,36 +232,3 @@ class TermPoolWriter(SegmentWriter):
         write_terms(self.fieldwriter, self.schema, perdoc, self.pool.sorted_terms())
         self.fieldwriter.close()
         perdoc.close()
-
-
-class TermPoolTask(SubWriterTask):
-    """A writer process of `TermPoolMpWriter`."""
-
-    def run(self):
-        # Whoosh's task makes its writer from this module-level name; this runs in the
-        # writer's own process, so nothing else sees the change.
-        import whoosh.multiproc
-
-        whoosh.multiproc.SegmentWriter = TermPoolWriter
-        super().run()
-
-
-class TermPoolMpWriter(MpWriter, TermPoolWriter):
-    """Whoosh's multi-process writer, each process writing its own segment with a TermPool."""
-
-    def __init__(self, ix, procs: int, limitmb: float, **kwargs):
-        MpWriter.__init__(self, ix, procs=procs, multisegment=True, limitmb=limitmb, **kwargs)
-        self.pool = TermPool(self._tempstorage, limitmb)  # for the segments it merges
-
-    def _new_task(self):
-        task = TermPoolTask(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 from whoosh.query import Term
 
-from imr_search import facets
+from imr_search import facets, indexer
 from imr_search.cli import app
 from imr_search.indexer import (
     IndexUnusable,
@@ -50,8 +50,24 @@ def truth_items() -> dict[tuple[str, int], str]:
     return expected
 
 
-def test_index_holds_every_truth_item_with_its_outcome(corpus, tmp_path):
-    report = index_paths([corpus], tmp_path / "ix", jobs=2)
+@pytest.fixture(params=["here", "writer processes"])
+def writers(request, monkeypatch) -> int:
+    """Jobs for a run written here, or by two writer processes taking a file in turn."""
+    if request.param == "here":
+        return 1
+    monkeypatch.setattr(indexer, "PARALLEL_WRITE_FROM", 1)
+    monkeypatch.setattr(indexer, "CHUNK", 1)
+    return 2
+
+
+def segment_sizes(index_dir: Path) -> list[int]:
+    with open_index(index_dir).searcher() as searcher:
+        return [reader.doc_count() for reader, _ in searcher.reader().leaf_readers()]
+
+
+def test_index_holds_every_truth_item_with_its_outcome(corpus, tmp_path, writers):
+    report = index_paths([corpus], tmp_path / "ix", jobs=writers)
+    assert len(segment_sizes(tmp_path / "ix")) == writers
     expected = truth_items()
     assert (report.letters, report.items) == (len(truth_rows()), len(expected))
     assert len(report.new) == 25 and not report.skipped
@@ -119,11 +135,12 @@ def assert_facet_tables_follow_the_segments(ix: Path, docs: dict) -> None:
     assert search(ix, "*", limit=1).facets["outcome"] == dict(expected)
 
 
-def test_same_letter_twice_is_indexed_once(corpus, tmp_path):
+def test_same_letter_twice_is_indexed_once(corpus, tmp_path, writers):
     shutil.copy(GOLDEN / "real" / "CM16-0213037.txt", corpus / "CM16-0213037.txt")
     shutil.copy(corpus / "000_9dd21c29f48658d3.txt", corpus / "copy-of-seed.txt")
-    report = index_paths([corpus], tmp_path / "ix", jobs=1)
+    report = index_paths([corpus], tmp_path / "ix", jobs=writers)
     assert report.letters == 25 and report.items == len(truth_items())
+    assert sum(segment_sizes(tmp_path / "ix")) == len(truth_items())  # each item once
     assert report.duplicates == {
         str((corpus / "CM16-0213037.txt").resolve()): str((corpus / "CM16-0213037.pdf").resolve()),
         str((corpus / "copy-of-seed.txt").resolve()): str(
