@@ -17,11 +17,16 @@ from __future__ import annotations
 import heapq
 import pickle
 import uuid
+import zlib
+from array import array
 from functools import lru_cache
 from itertools import groupby
-from operator import gt, itemgetter
+from operator import gt, itemgetter, sub
 
 import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .postings import prose_postings, shingle_counts, shingles_postings
@@ -133,37 +138,82 @@ def field_lengths(perdoc, fieldname: str) -> list[int]:
 
 
 def write_terms(fieldwriter, schema, perdoc, terms) -> None:
-    """What Whoosh's `add_postings` does, a term at a time: each term's postings go to the
-    codec's block writer a block at a time, with the block statistics it keeps. A block of
-    a few postings is left uncompressed: compressing it only made it longer (Whoosh means to
-    skip compressing small blocks, but its check is overwritten) and slower to write and
-    to read."""
-    current, lengths = None, []
-    compression = fieldwriter._codec._compression
+    """What Whoosh's `add_postings` does, a term at a time, into the codec's files."""
+    current = None
     for (fieldname, text), docs, weights, values in terms:
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
+            field = schema[fieldname]
+            fieldwriter.start_field(fieldname, field)
             current, lengths = fieldname, field_lengths(perdoc, fieldname)
-        fieldwriter.start_term(text)
-        blocks = fieldwriter._postwriter
-        for start in range(0, len(docs), blocks._blocklimit):
-            if start:
-                blocks._write_block()
-            end = start + blocks._blocklimit
-            blocks._compression = compression if len(docs) - start >= COMPRESS_FROM else 0
-            blocks._ids.extend(docs[start:end])
-            blocks._weights.extend(weights[start:end])
-            blocks._values.extend(value for value in values[start:end] if value)
-            blocks._maxweight = max(blocks._maxweight, *weights[start:end])
-            held = [lengths[doc] for doc in docs[start:end] if lengths[doc]]
-            if held:
-                blocks._minlength = min(held)
-                blocks._maxlength = max(held)
-        fieldwriter.finish_term()
+            fixed = field.format.fixed_value_size()
+        terminfo = W3TermInfo()
+        write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed)
+        fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + text, terminfo.to_bytes())
     if current is not None:
         fieldwriter.finish_field()
+
+
+def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -> None:
+    """A term's postings as Whoosh's W3 block writer writes them (its `_write_block`, for
+    postings that are all at hand), with the term's statistics in `terminfo`. A block of a
+    few postings is left uncompressed: compressing it only made it longer (Whoosh means to
+    skip compressing small blocks, but its check is overwritten) and slower to write and
+    to read."""
+    codec, postfile = fieldwriter._codec, fieldwriter._postfile
+    size, start_offset = codec._blocklimit, postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    for start in range(0, len(docs), size):
+        ids, held = docs[start : start + size], array("f", weights[start : start + size])
+        gaps = (ids[0], *map(sub, ids[1:], ids[:-1]))
+        if held.count(1.0) == len(held):
+            packed_weights = None
+        elif held.count(held[0]) == len(held):
+            packed_weights = held[0]
+        else:
+            packed_weights = tuple(held)
+        if fixed == 0:
+            packed_values = None
+        elif fixed is None or fixed < 0:
+            packed_values = tuple(filter(None, values[start : start + size]))
+        else:
+            packed_values = b"".join(values[start : start + size])
+        data = pickle.dumps((gaps, packed_weights, packed_values), 2)
+        level = codec._compression if len(docs) - start >= COMPRESS_FROM else 0
+        if level:
+            data = zlib.compress(data, level)
+        known = [length for length in map(lengths.__getitem__, ids) if length]
+        shortest, longest = (min(known), max(known)) if known else (None, 0)
+        top_weight = max(0, *weights[start : start + size])
+        info = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                top_weight,
+                level,
+                length_to_byte(shortest),
+                length_to_byte(longest),
+            ),
+            2,
+        )
+        last = start + size >= len(docs)
+        postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
+        postfile.write(info)
+        postfile.write(data)
+        # What W3TermInfo.add_block keeps of each block.
+        terminfo._weight += sum(held)
+        terminfo._df += len(ids)
+        if terminfo._minlength is None:
+            terminfo._minlength = shortest
+        elif shortest is not None:
+            terminfo._minlength = min(terminfo._minlength, shortest)
+        terminfo._maxlength = max(terminfo._maxlength, longest)
+        terminfo._maxweight = max(terminfo._maxweight, top_weight)
+        if terminfo._minid is None:
+            terminfo._minid = ids[0]
+        terminfo._maxid = ids[-1]
+    terminfo.set_extent(start_offset, postfile.tell() - start_offset)
 
 
 class TermPoolWriter(SegmentWriter):
