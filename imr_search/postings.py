@@ -14,6 +14,7 @@ import pickle
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
@@ -63,9 +64,9 @@ def prose_postings(text: str) -> list[Posting]:
     ]
 
 
-def shingle_counts(text: str) -> Counter:
-    """The two- and three-word shingles of a text holding no text break, with their counts
-    (`schema.ShinglesFilter`)."""
+def shingles_of(text: str) -> list[str]:
+    """The two- and three-word shingles of a text holding no text break, each as often as
+    it occurs (`schema.ShinglesFilter`)."""
     forms = [word_forms(word.lower()) for word in WORDS.findall(text)]
     pairs = [
         [f"{a} {b}" for a in first for b in second]
@@ -77,16 +78,15 @@ def shingle_counts(text: str) -> Counter:
         for pair in held
         for c in third
     ]
-    return Counter([pair for held in pairs for pair in held] + triples)
+    return [pair for held in pairs for pair in held] + triples
 
 
-def shingles_postings(value: str, counts_of) -> list[Posting]:
+def shingles_postings(value: str, shingles_of_text) -> list[Posting]:
     """What the shingles field (Whoosh's Frequency format) indexes: the shingles of each text
-    between text breaks, counted together."""
-    total: Counter = Counter()
-    for text in value.split(TEXT_BREAK):
-        total.update(counts_of(text))
+    between text breaks, counted together. `shingles_of_text` is `shingles_of`, perhaps
+    cached: a letter's summary is in the shingles of each of its items."""
+    counts = Counter(chain.from_iterable(map(shingles_of_text, value.split(TEXT_BREAK))))
     return [
         (term.encode("utf-8"), count, float(count), pack_uint(count))
-        for term, count in total.items()
+        for term, count in counts.items()
     ]

@@ -29,7 +29,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .postings import prose_postings, shingle_counts, shingles_postings
+from .postings import prose_postings, shingles_of, shingles_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
 from .schema import DEFAULT_FIELDS
 
@@ -223,13 +223,13 @@ class TermPoolWriter(SegmentWriter):
         # A letter's fields are in each of its items, and many values recur (an outcome, a
         # guideline): the postings of a value are worked out once while it recurs.
         self.postings = lru_cache(maxsize=256)(self.field_postings)
-        self.shingle_counts = lru_cache(maxsize=16)(shingle_counts)
+        self.shingles_of = lru_cache(maxsize=16)(shingles_of)
 
     def field_postings(self, fieldname: str, value) -> list:
         if fieldname in DEFAULT_FIELDS:
             return prose_postings(value)
         if fieldname == "shingles":  # an item's own texts with its letter's summary
-            return shingles_postings(value, self.shingle_counts)
+            return shingles_postings(value, self.shingles_of)
         return list(self.schema[fieldname].index(value))
 
     def add_document(self, **fields):

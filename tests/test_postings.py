@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imr_search.postings import prose_postings, shingle_counts, shingles_postings
+from imr_search.postings import prose_postings, shingles_of, shingles_postings
 from imr_search.schema import DEFAULT_FIELDS, TEXT_BREAK, build_schema
 
 SCHEMA = build_schema()
@@ -19,7 +19,7 @@ def whoosh_postings(fieldname: str, text: str) -> list:
 
 def ours(fieldname: str, text: str) -> list:
     if fieldname == "shingles":
-        return sorted(shingles_postings(text, lru_cache(maxsize=8)(shingle_counts)))
+        return sorted(shingles_postings(text, lru_cache(maxsize=8)(shingles_of)))
     return sorted(prose_postings(text))
 
 
@@ -53,8 +53,8 @@ def test_same_postings_as_whoosh_for_any_text(fieldname, text):
 
 
 def test_a_repeated_text_is_analysed_once():
-    counts = lru_cache(maxsize=8)(shingle_counts)
+    shingles = lru_cache(maxsize=8)(shingles_of)
     summary = "chronic low back pain with radiculopathy"
     for item in ("Flexeril", "Norco", "MRI"):
-        shingles_postings(f"{item} {TEXT_BREAK} {summary}", counts)
-    assert counts.cache_info().misses == 4  # three items, one summary
+        shingles_postings(f"{item} {TEXT_BREAK} {summary}", shingles)
+    assert shingles.cache_info().misses == 4  # three items, one summary
