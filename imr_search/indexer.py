@@ -241,7 +241,8 @@ def file_digest(path: Path) -> str:
 @dataclass(frozen=True)
 class Indexed:
     """What a segment writer did with one file: the `count` documents of its letter from
-    document `first` of segment `segment`, or why it skipped the file."""
+    document `first` of segment `segment`; or why it skipped the file, with the documents a
+    letter that failed half-way had added, to be dropped."""
 
     path: str
     key: str | None = None
@@ -276,9 +277,15 @@ def write_segment(ix, paths: list[str], segment: int, report: Callable[[list[Ind
                     continue
                 key = letter_key(letter)
                 first, labels = writer.docnum, {}
-                for document in documents(letter, key):
-                    writer.add_document(**document)
-                    note_labels(labels, document)
+                try:
+                    for document in documents(letter, key):
+                        writer.add_document(**document)
+                        note_labels(labels, document)
+                except Exception as exc:  # noqa: BLE001 - one letter's fault, reported as its own
+                    count = writer.docnum - first  # its items added before the fault, to drop
+                    reason = f"cannot be indexed ({type(exc).__name__}: {exc})"
+                    done.append(Indexed(path, None, reason, segment, first, count))
+                    continue
                 count = writer.docnum - first
                 done.append(Indexed(path, key, None, segment, first, count, labels))
             report(done)
@@ -393,8 +400,8 @@ def index_paths(
     try:
         indexed, segments = write_segments(ix, index_dir, paths_to_index, procs, progress)
         report, manifest = apply(writer, plan, indexed, labels)
-        for done in indexed:  # the documents of duplicate letters
-            if done.path in report.duplicates:
+        for done in indexed:  # what duplicates and letters that failed half-way added
+            if done.count and (done.key is None or done.path in report.duplicates):
                 for docnum in range(done.first, done.first + done.count):
                     segments[done.segment].delete_document(docnum)
     except BaseException:

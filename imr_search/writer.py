@@ -234,24 +234,28 @@ class TermPoolWriter(SegmentWriter):
 
     def add_document(self, **fields):
         # Whoosh's, without what the schema does not use (boosts, spelling fields, term
-        # vectors, custom stored values), and with the text fields' postings from `postings`.
+        # vectors, custom stored values), with the text fields' postings from `postings`,
+        # and everything worked out before anything is written: a value that cannot be
+        # indexed leaves no trace (Whoosh's leaves the postings of the fields before it).
         self._check_state()
-        perdoc, docnum = self.perdocwriter, self.docnum
-        perdoc.start_doc(docnum)
+        prepared = []
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None:
                 continue
             field = self.schema[fieldname]
-            length = 0
-            if field.indexed:
-                postings = self.postings(fieldname, value)
+            postings = self.postings(fieldname, value) if field.indexed else ()
+            column = field.to_column_value(value) if field.column_type else None
+            prepared.append((fieldname, field, value, postings, column))
+        perdoc, docnum = self.perdocwriter, self.docnum
+        perdoc.start_doc(docnum)
+        for fieldname, field, value, postings, column in prepared:
+            if postings:
                 self.pool.add(fieldname, docnum, postings)
-                if field.scorable:
-                    length = sum(map(itemgetter(1), postings))
+            length = sum(map(itemgetter(1), postings)) if field.scorable else 0
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             if field.column_type:
-                perdoc.add_column_value(fieldname, field.column_type, field.to_column_value(value))
+                perdoc.add_column_value(fieldname, field.column_type, column)
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
