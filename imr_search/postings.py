@@ -3,9 +3,9 @@
 Whoosh analyses a text through a chain of generators, one call per token per stage, then
 encodes each term's positions; an item's rationale, guideline and summary pass through it
 twice (as words with positions and as shingles) and a letter's summary once for each of its
-items. Here a text is tokenized by one regular expression, each distinct word's indexed forms
-are looked up once, and the postings of a text are kept while its letter is indexed. The
-result is the same as `field.index(value)` term for term (tests/test_postings.py).
+items. Here a text is tokenized by one regular expression and each distinct word's indexed
+forms are looked up once (the writer keeps a text's postings while they recur). The result
+is the same as `field.index(value)` term for term (tests/test_postings.py).
 """
 
 from __future__ import annotations

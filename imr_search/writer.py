@@ -6,10 +6,12 @@ posting; then, for every posting it writes, it reads the document's field length
 the new segment's column file. Together that was over half of an indexing profile. Here the
 pool keeps each term's postings in lists (documents arrive in order, so only the terms need
 sorting), spills runs of whole terms, the lengths are read once per field, and each term's
-postings go to the codec's block writer a block at a time. Writing into the codec's block
-buffers uses the internals of Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml);
-tests/test_writer.py checks that the term table and postings files are byte for byte those
-Whoosh's own writer writes.
+blocks are written in one pass. Writing the codec's files directly uses the internals of
+Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml); tests/test_writer.py checks
+every block, its statistics and every term's statistics against Whoosh's own writer.
+
+The writer also takes a document's postings from postings.py (one pass per text) and works
+a document out whole before writing any of it.
 """
 
 from __future__ import annotations
@@ -165,14 +167,15 @@ def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -
     size, start_offset = codec._blocklimit, postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
     for start in range(0, len(docs), size):
-        ids, held = docs[start : start + size], array("f", weights[start : start + size])
+        ids = docs[start : start + size]
+        stored_weights = array("f", weights[start : start + size])  # as Whoosh keeps them
         gaps = (ids[0], *map(sub, ids[1:], ids[:-1]))
-        if held.count(1.0) == len(held):
+        if stored_weights.count(1.0) == len(ids):
             packed_weights = None
-        elif held.count(held[0]) == len(held):
-            packed_weights = held[0]
+        elif stored_weights.count(stored_weights[0]) == len(ids):
+            packed_weights = stored_weights[0]
         else:
-            packed_weights = tuple(held)
+            packed_weights = tuple(stored_weights)
         if fixed == 0:
             packed_values = None
         elif fixed is None or fixed < 0:
@@ -202,7 +205,7 @@ def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -
         postfile.write(info)
         postfile.write(data)
         # What W3TermInfo.add_block keeps of each block.
-        terminfo._weight += sum(held)
+        terminfo._weight += sum(stored_weights)
         terminfo._df += len(ids)
         if terminfo._minlength is None:
             terminfo._minlength = shortest
