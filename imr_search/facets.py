@@ -141,15 +141,21 @@ def prepare(index_dir: Path, searcher) -> None:
     those of segments merged away."""
     live = set()
     for reader, _ in searcher.reader().leaf_readers():
-        if not reader.doc_count_all():  # an index of no letters: no segment
-            continue
-        for name in (*FACETS, *RANGE_FIELDS):
-            segment_facet(index_dir, reader, name)
-            live.update(p.name for p in cache_paths(index_dir, reader.segment().segment_id(), name))
+        if reader.doc_count_all():  # an index of no letters: no segment
+            live |= prepare_segment(index_dir, reader)
     folder = index_dir / CACHE_FOLDER
     for path in folder.iterdir() if folder.exists() else ():
         if path.name not in live:
             path.unlink(missing_ok=True)
+
+
+def prepare_segment(index_dir: Path, reader) -> set[str]:
+    """Build a segment's tables, where missing; the names of their files."""
+    names = set()
+    for name in (*FACETS, *RANGE_FIELDS):
+        segment_facet(index_dir, reader, name)
+        names.update(p.name for p in cache_paths(index_dir, reader.segment().segment_id(), name))
+    return names
 
 
 # ---------------------------------------------------------------- ranges

@@ -27,6 +27,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
+from whoosh.reading import SegmentReader
 from whoosh.util.times import long_to_datetime
 
 from . import facets
@@ -292,9 +293,13 @@ def write_segment(ix, paths: list[str], segment: int, report: Callable[[list[Ind
         if not writer._added:
             writer._close_segment()
             return None
-        return writer._finalize_segment()
+        segment = writer._finalize_segment()
     finally:
         gc.unfreeze()
+    # Its facet tables now, while the other writers work, rather than after the commit.
+    with SegmentReader(ix.storage, writer.schema, segment) as reader:
+        facets.prepare_segment(Path(ix.storage.folder), reader)
+    return segment
 
 
 def segment_process(index_dir: str, paths: list[str], segment: int, results) -> None:
