@@ -10,7 +10,6 @@ manifest does not vouch for and indexes them.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -265,41 +264,35 @@ def write_segment(ix, paths: list[str], segment: int, report: Callable[[list[Ind
 
     # The run's own writer holds the index's lock and commits this segment.
     writer = TermPoolWriter(ix, _lk=False, limitmb=WRITER_LIMIT_MB, compound=False)
-    try:
-        for start in range(0, len(paths), CHUNK):
-            # The pool's lists live until the segment is written: frozen, they are left out
-            # of the collector's full passes (13% of indexing 10,000 letters).
-            gc.freeze()
-            done = []
-            for path in paths[start : start + CHUNK]:
-                letter, reason = read_letter_or_reason(Path(path))
-                if letter is None:
-                    done.append(Indexed(path, reason=reason))
-                    continue
-                key = letter_key(letter)
-                first, labels = writer.docnum, {}
-                try:
-                    for document in documents(letter, key):
-                        writer.add_document(**document)
-                        note_labels(labels, document)
-                except Exception as exc:  # noqa: BLE001 - one letter's fault, reported as its own
-                    count = writer.docnum - first  # its items added before the fault, to drop
-                    reason = f"cannot be indexed ({type(exc).__name__}: {exc})"
-                    done.append(Indexed(path, None, reason, segment, first, count))
-                    continue
-                count = writer.docnum - first
-                done.append(Indexed(path, key, None, segment, first, count, labels))
-            report(done)
-        if not writer._added:
-            writer._close_segment()
-            return None
-        segment = writer._finalize_segment()
-    finally:
-        gc.unfreeze()
+    for start in range(0, len(paths), CHUNK):
+        done = []
+        for path in paths[start : start + CHUNK]:
+            letter, reason = read_letter_or_reason(Path(path))
+            if letter is None:
+                done.append(Indexed(path, reason=reason))
+                continue
+            key = letter_key(letter)
+            first, labels = writer.docnum, {}
+            try:
+                for document in documents(letter, key):
+                    writer.add_document(**document)
+                    note_labels(labels, document)
+            except Exception as exc:  # noqa: BLE001 - one letter's fault, reported as its own
+                count = writer.docnum - first  # its items added before the fault, to drop
+                reason = f"cannot be indexed ({type(exc).__name__}: {exc})"
+                done.append(Indexed(path, None, reason, segment, first, count))
+                continue
+            count = writer.docnum - first
+            done.append(Indexed(path, key, None, segment, first, count, labels))
+        report(done)
+    if not writer._added:
+        writer._close_segment()
+        return None
+    written = writer._finalize_segment()
     # Its facet tables now, while the other writers work, rather than after the commit.
-    with SegmentReader(ix.storage, writer.schema, segment) as reader:
+    with SegmentReader(ix.storage, writer.schema, written) as reader:
         facets.prepare_segment(Path(ix.storage.folder), reader)
-    return segment
+    return written
 
 
 def segment_process(index_dir: str, paths: list[str], segment: int, results) -> None:

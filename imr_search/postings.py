@@ -13,6 +13,7 @@ from __future__ import annotations
 import pickle
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
@@ -23,8 +24,28 @@ from .schema import TEXT_BREAK, TOKEN, parts_of, word_forms
 
 WORDS = re.compile(TOKEN)
 
-# (term, frequency, weight, value) for each distinct term, as Whoosh's `field.index` gives.
-Posting = tuple[bytes, int, float, bytes]
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """A document's postings in one field, as columns: for each distinct term, what
+    Whoosh's `field.index` gives (term, frequency, weight, value)."""
+
+    terms: list[bytes]
+    frequencies: list[int]
+    weights: list[float]
+    values: list[bytes]
+
+    @classmethod
+    def of(cls, postings) -> Postings:
+        """From (term, frequency, weight, value) tuples."""
+        columns = list(zip(*postings, strict=True))
+        return cls(*map(list, columns)) if columns else EMPTY
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+EMPTY = Postings([], [], [], [])
 
 
 @lru_cache(maxsize=200_000)  # a corpus repeats its words
@@ -48,7 +69,7 @@ def one_position(position: int) -> bytes:
     return pack_uint(1) + pickle.dumps([position], 2)
 
 
-def prose_postings(text: str) -> list[Posting]:
+def prose_postings(text: str) -> Postings:
     """What a prose field (`schema.prose_analyzer`, Whoosh's Positions format) indexes."""
     positions: dict[str, list[int]] = {}
     for position, word in enumerate(WORDS.findall(text)):
@@ -58,10 +79,13 @@ def prose_postings(text: str) -> list[Posting]:
                 positions[term] = [position]
             else:
                 held.append(position)
-    return [
-        (term.encode("utf-8"), len(held), float(len(held)), encoded_positions(held))
-        for term, held in positions.items()
-    ]
+    frequencies = [len(held) for held in positions.values()]
+    return Postings(
+        [term.encode("utf-8") for term in positions],
+        frequencies,
+        [float(frequency) for frequency in frequencies],
+        [encoded_positions(held) for held in positions.values()],
+    )
 
 
 def shingles_of(text: str) -> list[str]:
@@ -81,12 +105,15 @@ def shingles_of(text: str) -> list[str]:
     return [pair for held in pairs for pair in held] + triples
 
 
-def shingles_postings(value: str, shingles_of_text) -> list[Posting]:
+def shingles_postings(value: str, shingles_of_text) -> Postings:
     """What the shingles field (Whoosh's Frequency format) indexes: the shingles of each text
     between text breaks, counted together. `shingles_of_text` is `shingles_of`, perhaps
     cached: a letter's summary is in the shingles of each of its items."""
     counts = Counter(chain.from_iterable(map(shingles_of_text, value.split(TEXT_BREAK))))
-    return [
-        (term.encode("utf-8"), count, float(count), pack_uint(count))
-        for term, count in counts.items()
-    ]
+    frequencies = list(counts.values())
+    return Postings(
+        [term.encode("utf-8") for term in counts],
+        frequencies,
+        [float(count) for count in frequencies],
+        [pack_uint(count) for count in frequencies],
+    )

@@ -4,9 +4,10 @@ Whoosh pools every posting as a tuple, sorts them all when the segment is writte
 sorted runs to disk whenever its memory estimate is reached and merges them posting by
 posting; then, for every posting it writes, it reads the document's field length back from
 the new segment's column file. Together that was over half of an indexing profile. Here the
-pool keeps each term's postings in lists (documents arrive in order, so only the terms need
-sorting), spills runs of whole terms, the lengths are read once per field, and each term's
-blocks are written in one pass. Writing the codec's files directly uses the internals of
+pool keeps each field's postings as columns (term number, document, weight, value) in the
+order added and sorts them by term with numpy (documents arrive in order, so a stable sort
+by term is enough), spills runs of whole terms, the lengths are read once per field, and
+each term's blocks are written in one pass. Writing the codec's files directly uses the internals of
 Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml); tests/test_writer.py checks
 every block, its statistics and every term's statistics against Whoosh's own writer.
 
@@ -22,7 +23,7 @@ import uuid
 import zlib
 from array import array
 from functools import lru_cache
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import gt, itemgetter, sub
 
 import numpy as np
@@ -31,55 +32,86 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from .postings import prose_postings, shingles_of, shingles_postings
+from .postings import EMPTY, Postings, prose_postings, shingles_of, shingles_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
 from .schema import DEFAULT_FIELDS
 
-# What a posting costs the pool, roughly, in bytes: a document number, a weight and a
-# value in three lists, with its share of the value bytes (a term's own entry is counted
-# apart).
+# What a posting costs the pool, roughly, in bytes: its term number, document number and
+# weight in arrays, its value in a list, with its share of the value bytes (a term's own
+# entry is counted apart).
 POSTING_BYTES = 80
 TERM_BYTES = 200
 # Blocks of fewer postings are written uncompressed.
 COMPRESS_FROM = 4
 
 
+class FieldPool:
+    """One field's postings in the order they were added, as columns, and its terms."""
+
+    def __init__(self):
+        self.term_numbers: dict[bytes, int] = {}
+        self.terms = array("q")  # each posting's term, by number
+        self.docs = array("q")
+        self.weights = array("d")
+        self.values: list[bytes] = []
+
+    def add(self, docnum: int, postings: Postings) -> int:
+        """Add a document's postings; how many of their terms were new."""
+        numbers, known = self.term_numbers, len(self.term_numbers)
+        self.terms.extend([numbers.setdefault(term, len(numbers)) for term in postings.terms])
+        self.docs.extend(repeat(docnum, len(postings)))
+        self.weights.extend(postings.weights)
+        self.values.extend(postings.values)
+        return len(numbers) - known
+
+    def sorted_terms(self):
+        """(term, documents, weights, values) for each term in order, its postings in the
+        order they were added."""
+        texts = sorted(self.term_numbers)
+        rank = np.empty(len(texts), dtype=np.int64)
+        rank[[self.term_numbers[text] for text in texts]] = np.arange(len(texts))
+        keys = rank[np.frombuffer(self.terms, dtype=np.int64)]
+        order = np.argsort(keys, kind="stable")
+        docs = np.frombuffer(self.docs, dtype=np.int64)[order]
+        weights = np.frombuffer(self.weights, dtype=np.float64)[order]
+        values = np.empty(len(self.values), dtype=object)
+        values[:] = self.values
+        values = values[order]
+        ends = np.cumsum(np.bincount(keys, minlength=len(texts))).tolist()
+        for text, start, end in zip(texts, [0, *ends], ends, strict=False):
+            yield (
+                text,
+                docs[start:end].tolist(),
+                weights[start:end].tolist(),
+                values[start:end].tolist(),
+            )
+
+
 class TermPool:
-    """Postings by (field, term): lists of document numbers, weights and value bytes."""
+    """Postings by field, spilled to disk as runs of whole terms past a memory limit."""
 
     def __init__(self, tempstore, limitmb: float):
         self.tempstore = tempstore
         self.limit = int(limitmb * 1024 * 1024)
-        # field -> term -> (documents, weights, values)
-        self.fields: dict[str, dict[bytes, tuple[list, list, list]]] = {}
+        self.fields: dict[str, FieldPool] = {}
         self.size = 0
         self.runs: list[str] = []
-        self.fieldnames: set[str] = set()  # Whoosh's multi-process writer asks for them
 
-    def add(self, fieldname: str, docnum: int, postings) -> None:
-        """A document's postings in one field: (term, frequency, weight, value) each."""
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        for text, _, weight, value in postings:
-            lists = terms.get(text)
-            if lists is None:
-                lists = terms[text] = ([], [], [])
-                self.size += TERM_BYTES + len(text)
-            lists[0].append(docnum)
-            lists[1].append(weight)
-            lists[2].append(value)
-        self.size += POSTING_BYTES * len(postings)
+    def add(self, fieldname: str, docnum: int, postings: Postings) -> None:
+        """A document's postings in one field."""
+        pool = self.fields.get(fieldname)
+        if pool is None:
+            pool = self.fields[fieldname] = FieldPool()
+        new_terms = pool.add(docnum, postings)
+        self.size += POSTING_BYTES * len(postings) + TERM_BYTES * new_terms
         if self.size > self.limit:
             self.save()
 
     def held_terms(self):
         """(key, documents, weights, values) for each term held, in order."""
         for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for text in sorted(terms):
-                yield ((fieldname, text), *terms[text])
+            for text, *postings in self.fields[fieldname].sorted_terms():
+                yield ((fieldname, text), *postings)
 
     def save(self) -> None:
         """Write the terms held so far, in order, as a run on disk."""
@@ -228,12 +260,12 @@ class TermPoolWriter(SegmentWriter):
         self.postings = lru_cache(maxsize=256)(self.field_postings)
         self.shingles_of = lru_cache(maxsize=16)(shingles_of)
 
-    def field_postings(self, fieldname: str, value) -> list:
+    def field_postings(self, fieldname: str, value) -> Postings:
         if fieldname in DEFAULT_FIELDS:
             return prose_postings(value)
         if fieldname == "shingles":  # an item's own texts with its letter's summary
             return shingles_postings(value, self.shingles_of)
-        return list(self.schema[fieldname].index(value))
+        return Postings.of(self.schema[fieldname].index(value))
 
     def add_document(self, **fields):
         # Whoosh's, without what the schema does not use (boosts, spelling fields, term
@@ -247,7 +279,7 @@ class TermPoolWriter(SegmentWriter):
             if value is None:
                 continue
             field = self.schema[fieldname]
-            postings = self.postings(fieldname, value) if field.indexed else ()
+            postings = self.postings(fieldname, value) if field.indexed else EMPTY
             column = field.to_column_value(value) if field.column_type else None
             prepared.append((fieldname, field, value, postings, column))
         perdoc, docnum = self.perdocwriter, self.docnum
@@ -255,7 +287,7 @@ class TermPoolWriter(SegmentWriter):
         for fieldname, field, value, postings, column in prepared:
             if postings:
                 self.pool.add(fieldname, docnum, postings)
-            length = sum(map(itemgetter(1), postings)) if field.scorable else 0
+            length = sum(postings.frequencies) if field.scorable else 0
             perdoc.add_field(fieldname, field, value if field.stored else None, length)
             if field.column_type:
                 perdoc.add_column_value(fieldname, field.column_type, column)
@@ -268,7 +300,7 @@ class TermPoolWriter(SegmentWriter):
         for fieldname, text, docnum, weight, value in self._process_posts(
             reader.iter_postings(), startdoc, docmap
         ):
-            self.pool.add(fieldname, docnum, [(text, 0, weight, value)])
+            self.pool.add(fieldname, docnum, Postings([text], [0], [weight], [value]))
 
     def commit_with(self, segments) -> None:
         """Whoosh's commit, with `segments` finished by other writers added as they are (they

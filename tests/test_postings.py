@@ -19,8 +19,11 @@ def whoosh_postings(fieldname: str, text: str) -> list:
 
 def ours(fieldname: str, text: str) -> list:
     if fieldname == "shingles":
-        return sorted(shingles_postings(text, lru_cache(maxsize=8)(shingles_of)))
-    return sorted(prose_postings(text))
+        postings = shingles_postings(text, lru_cache(maxsize=8)(shingles_of))
+    else:
+        postings = prose_postings(text)
+    columns = (postings.terms, postings.frequencies, postings.weights, postings.values)
+    return sorted(zip(*columns, strict=True))
 
 
 CASES = [
