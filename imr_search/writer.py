@@ -1,4 +1,4 @@
-"""Whoosh's segment writer with a posting pool kept by term, and field lengths in memory.
+"""Whoosh's segment writer with a posting pool in columns, and field lengths in memory.
 
 Whoosh pools every posting as a tuple, sorts them all when the segment is written, spills
 sorted runs to disk whenever its memory estimate is reached and merges them posting by
@@ -7,9 +7,10 @@ the new segment's column file. Together that was over half of an indexing profil
 pool keeps each field's postings as columns (term number, document, weight, value) in the
 order added and sorts them by term with numpy (documents arrive in order, so a stable sort
 by term is enough), spills runs of whole terms, the lengths are read once per field, and
-each term's blocks are written in one pass. Writing the codec's files directly uses the internals of
-Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml); tests/test_writer.py checks
-every block, its statistics and every term's statistics against Whoosh's own writer.
+each term's blocks are written in one pass. Writing the codec's files directly uses the
+internals of Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml);
+tests/test_writer.py checks every block, its statistics and every term's statistics against
+Whoosh's own writer.
 
 The writer also takes a document's postings from postings.py (one pass per text) and works
 a document out whole before writing any of it.
