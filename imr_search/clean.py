@@ -14,8 +14,13 @@ import re
 SOFT_HYPHEN = re.compile(r"[\x02\xad]\n?")
 # C0 controls other than tab, newline and form feed, plus DEL and the BOM.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufeff]")
-SPACES = re.compile(r"[ \t\xa0\u2000-\u200b\u202f\u3000]+")
-LINE_END_SPACE = re.compile(r" ?\n ?")  # after SPACES: at most one space either side
+# Runs of spaces, tabs and other blanks, but for a lone plain space: there is one of those
+# between every two words, and it stays as it is.
+SPACES = re.compile(
+    r"[\t\xa0\u2000-\u200b\u202f\u3000][ \t\xa0\u2000-\u200b\u202f\u3000]*"
+    r"| [ \t\xa0\u2000-\u200b\u202f\u3000]+"
+)
+LINE_END_SPACE = re.compile(r" \n ?|\n ")  # after SPACES: at most one space either side
 # A page break with the blank lines pdftotext puts around it.
 PAGE_BREAK = re.compile(r"\n*\f\n*")
 # "electro-\nmyography" -> "electromyography" (only lower-case on both sides, so that
@@ -33,9 +38,14 @@ def clean_text(raw: str) -> str:
     text = LINE_END_SPACE.sub("\n", SPACES.sub(" ", text)).strip(" ")
     if is_double_spaced(text):
         text = undouble(text)
-    text = PAGE_BREAK.sub("\n", text).strip("\n")
-    text = HYPHEN_BREAK.sub(r"\1\2\n", text)
-    text = NUMBER_BREAK.sub(r"\1-\2\n", text)
+    # Each pattern only where what it looks for is there: most letters have no page break
+    # and no word broken at a line end.
+    if "\f" in text:
+        text = PAGE_BREAK.sub("\n", text)
+    text = text.strip("\n")
+    if "-\n" in text:
+        text = HYPHEN_BREAK.sub(r"\1\2\n", text)
+        text = NUMBER_BREAK.sub(r"\1-\2\n", text)
     return BLANK_RUN.sub("\n\n", text)
 
 
