@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .models import Citation, Item, Letter
@@ -73,6 +73,7 @@ def drug_table() -> tuple[dict[str, Drug], re.Pattern]:
 COMPOUND_HINT = re.compile(r"%|\bcompound|\bcream\b|\bgel\b|\bointment\b|\bgrams?\b|\d\s*g\b", re.I)
 
 
+@lru_cache(maxsize=4096)  # items are named the same way in letter after letter
 def find_drug(text: str) -> tuple[str | None, str | None]:
     """(generic, class) of the drug an item names; compounds get all their generics."""
     by_name, pattern = drug_table()
@@ -228,6 +229,7 @@ NOISE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # guideline citations are boilerplate, repeated across letters
 def read_citation(text: str) -> Citation:
     """Sources, sections and pages of one side's guideline citation."""
     sources: list[str] = []
