@@ -256,16 +256,21 @@ class TermPoolWriter(SegmentWriter):
     def __init__(self, ix, limitmb: float = 128, **kwargs):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPool(self._tempstorage, limitmb)
-        # A letter's fields are in each of its items, and many values recur (an outcome, a
-        # guideline): the postings of a value are worked out once while it recurs.
-        self.postings = lru_cache(maxsize=256)(self.field_postings)
+        # A letter's summary and other fields are in each of its items: a text's postings
+        # are worked out once while it recurs. Short values (a date, a case, an outcome)
+        # recur across letters too, and are kept for longer.
+        self.prose_postings = lru_cache(maxsize=256)(prose_postings)
         self.shingles_of = lru_cache(maxsize=16)(shingles_of)
+        self.value_postings = lru_cache(maxsize=4096)(self.indexed_value)
 
-    def field_postings(self, fieldname: str, value) -> Postings:
+    def postings(self, fieldname: str, value) -> Postings:
         if fieldname in DEFAULT_FIELDS:
-            return prose_postings(value)
+            return self.prose_postings(value)
         if fieldname == "shingles":  # an item's own texts with its letter's summary
             return shingles_postings(value, self.shingles_of)
+        return self.value_postings(fieldname, value)
+
+    def indexed_value(self, fieldname: str, value) -> Postings:
         return Postings.of(self.schema[fieldname].index(value))
 
     def add_document(self, **fields):
