@@ -29,7 +29,7 @@ from operator import gt, itemgetter, sub
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_ushort
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -196,9 +196,8 @@ def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -
     few postings is left uncompressed: compressing it only made it longer (Whoosh means to
     skip compressing small blocks, but its check is overwritten) and slower to write and
     to read."""
-    codec, postfile = fieldwriter._codec, fieldwriter._postfile
-    size, start_offset = codec._blocklimit, postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+    codec, size = fieldwriter._codec, fieldwriter._codec._blocklimit
+    written = [WHOOSH3_HEADER_MAGIC]
     for start in range(0, len(docs), size):
         ids = docs[start : start + size]
         stored_weights = array("f", weights[start : start + size])  # as Whoosh keeps them
@@ -234,9 +233,11 @@ def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -
             2,
         )
         last = start + size >= len(docs)
-        postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
-        postfile.write(info)
-        postfile.write(data)
+        written += (
+            pack_int(-(len(info) + len(data)) if last else len(info) + len(data)),
+            info,
+            data,
+        )
         # What W3TermInfo.add_block keeps of each block.
         terminfo._weight += sum(stored_weights)
         terminfo._df += len(ids)
@@ -249,7 +250,9 @@ def write_blocks(fieldwriter, terminfo, docs, weights, values, lengths, fixed) -
         if terminfo._minid is None:
             terminfo._minid = ids[0]
         terminfo._maxid = ids[-1]
-    terminfo.set_extent(start_offset, postfile.tell() - start_offset)
+    postings = b"".join(written)
+    terminfo.set_extent(fieldwriter._postfile.tell(), len(postings))
+    fieldwriter._postfile.write(postings)
 
 
 class TermPoolWriter(SegmentWriter):
