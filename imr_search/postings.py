@@ -20,7 +20,7 @@ from itertools import chain
 from whoosh.lang.porter import stem
 from whoosh.system import pack_uint
 
-from .schema import TEXT_BREAK, TOKEN, parts_of, word_forms
+from .schema import TEXT_BREAK, TOKEN, parts_of, shingles, word_forms
 
 WORDS = re.compile(TOKEN)
 
@@ -89,20 +89,8 @@ def prose_postings(text: str) -> Postings:
 
 
 def shingles_of(text: str) -> list[str]:
-    """The two- and three-word shingles of a text holding no text break, each as often as
-    it occurs (`schema.ShinglesFilter`)."""
-    forms = [word_forms(word.lower()) for word in WORDS.findall(text)]
-    pairs = [
-        [f"{a} {b}" for a in first for b in second]
-        for first, second in zip(forms, forms[1:], strict=False)
-    ]
-    triples = [
-        f"{pair} {c}"
-        for held, third in zip(pairs, forms[2:], strict=False)
-        for pair in held
-        for c in third
-    ]
-    return [pair for held in pairs for pair in held] + triples
+    """The shingles of a text holding no text break (`schema.ShinglesFilter`)."""
+    return shingles([word_forms(word.lower()) for word in WORDS.findall(text)])
 
 
 def shingles_postings(value: str, shingles_of_text) -> Postings:

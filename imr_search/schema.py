@@ -6,7 +6,6 @@ outcome:Upheld` is about one item's rationale and that same item's outcome.
 
 from __future__ import annotations
 
-import itertools
 import re
 from functools import lru_cache
 
@@ -68,18 +67,37 @@ class ShinglesFilter(Filter):
     "medic necessary.becaus"). A `|` token separates texts; no shingle crosses it."""
 
     def __call__(self, tokens):
-        before: list[tuple[str, ...]] = []  # the stemmed forms of the last two words
+        run: list[tuple[str, ...]] = []  # the forms of the words since the last text break
         for token in tokens:
-            if token.text == TEXT_BREAK:
-                before = []
+            if token.text != TEXT_BREAK:
+                run.append(word_forms(token.text))
                 continue
-            forms = word_forms(token.text)
-            for length in (1, 2):
-                if len(before) >= length:
-                    for run in itertools.product(*before[-length:], forms):
-                        token.text = " ".join(run)
-                        yield token
-            before = [*before[-1:], forms]
+            yield from shingle_tokens(token, run)
+            run = []
+        if run:
+            yield from shingle_tokens(token, run)
+
+
+def shingle_tokens(token, run: list[tuple[str, ...]]):
+    for text in shingles(run):
+        token.text = text
+        yield token
+
+
+def shingles(run: list[tuple[str, ...]]) -> list[str]:
+    """The two- and three-word shingles of a run of words, given as their forms, each as
+    often as it occurs."""
+    pairs = [
+        [f"{a} {b}" for a in first for b in second]
+        for first, second in zip(run, run[1:], strict=False)
+    ]
+    triples = [
+        f"{pair} {c}"
+        for held, third in zip(pairs, run[2:], strict=False)
+        for pair in held
+        for c in third
+    ]
+    return [pair for held in pairs for pair in held] + triples
 
 
 @lru_cache(maxsize=100_000)  # a corpus repeats its words; the stemmer is pure Python
