@@ -397,11 +397,7 @@ def index_paths(
     procs = min(jobs, os.cpu_count() or 1) if len(paths_to_index) >= PARALLEL_WRITE_FROM else 1
     try:
         indexed, segments = write_segments(ix, index_dir, paths_to_index, procs, progress)
-        report, manifest = apply(writer, plan, indexed, labels)
-        for done in indexed:  # what duplicates and letters that failed half-way added
-            if done.count and (done.key is None or done.path in report.duplicates):
-                for docnum in range(done.first, done.first + done.count):
-                    segments[done.segment].delete_document(docnum)
+        report, manifest = apply(writer, plan, indexed, segments, labels)
     except BaseException:
         writer.cancel()  # the new segments' files go at the next commit
         raise
@@ -492,10 +488,10 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
     return Plan(old, report, manifest, to_parse, gone)
 
 
-def apply(writer, plan: Plan, indexed: list[Indexed], labels: Labels):
+def apply(writer, plan: Plan, indexed: list[Indexed], segments: dict, labels: Labels):
     """Decide what the files indexed make of the index: stage the deletions in `writer`,
-    return the report (its duplicates are to be dropped from the new segments) and the
-    manifest to commit. `labels` gains the spellings of the facet values added."""
+    drop what is not to be kept from the new `segments`, return the report and the manifest
+    to commit. `labels` gains the spellings of the facet values added."""
     old, report, manifest, to_parse = plan.old, plan.report, plan.manifest, plan.to_parse
     owner = {
         entry["key"]: path
@@ -512,6 +508,7 @@ def apply(writer, plan: Plan, indexed: list[Indexed], labels: Labels):
     for (path, stat, digest), done in zip(to_parse, indexed, strict=True):
         key = done.key
         if key is None:
+            drop(segments, done)  # what a letter that failed half-way had added
             report.skipped[path] = done.reason
             if path in old:  # keep what was indexed from its last good version
                 manifest[path] = old[path]
@@ -519,6 +516,7 @@ def apply(writer, plan: Plan, indexed: list[Indexed], labels: Labels):
         entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest, "key": key}
         kept = owner.get(key)
         if kept and kept != path and (kept in manifest or os.path.exists(kept)):
+            drop(segments, done)
             report.duplicates[path] = kept
             manifest[path] = dict(entry, duplicate_of=kept)
             continue
@@ -534,6 +532,12 @@ def apply(writer, plan: Plan, indexed: list[Indexed], labels: Labels):
         manifest[path] = entry
         (report.updated if path in old else report.new).append(path)
     return report, manifest
+
+
+def drop(segments: dict, done: Indexed) -> None:
+    """Delete the documents a file added to its new segment."""
+    for docnum in range(done.first, done.first + done.count):
+        segments[done.segment].delete_document(docnum)
 
 
 def letters_and_items(searcher) -> tuple[int, int]:
