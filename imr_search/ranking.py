@@ -103,10 +103,10 @@ class Ranking:
 
 def ranked(searcher, run: wq.Query, shown: wq.Query) -> Ranking:
     """Every match of `run`, best first (ties in index order); its hits highlight the terms
-    of `shown` (the query as the user wrote it). All of them, and
-    callers slice: Whoosh's own top-N collector drops sub-queries it wrongly judges unable
-    to reach the N-th score, losing the best hits of boosted OR queries (whoosh #413, #122;
-    limit=2 missed the item that limit=None ranks first)."""
+    of `shown` (the query as the user wrote it). All of them, and callers slice: Whoosh's
+    own top-N collector drops sub-queries it wrongly judges unable to reach the N-th score,
+    losing the best hits of boosted OR queries (whoosh #413, #122; limit=2 missed the item
+    that limit=None ranks first)."""
     docs, scores = [NO_DOCS], [np.zeros(0)]
     for segment, offset in segments(searcher):
         found = segment.matches(run)
