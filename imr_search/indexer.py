@@ -31,7 +31,7 @@ from whoosh.util.times import long_to_datetime
 
 from . import facets
 from .models import Letter
-from .schema import DATE_FIELDS, FACETS, SCHEMA_VERSION, TEXT_BREAK, build_schema, facet_value
+from .schema import DATE_FIELDS, FACETS, SCHEMA_VERSION, build_schema, facet_value
 
 META_FILE = "imr-search.json"
 MANIFEST_FILE = "manifest.json"
@@ -220,9 +220,6 @@ def documents(letter: Letter, key: str) -> list[dict]:
                 guideline_source=facet_list(item.guideline_sources),
                 guideline=guideline,
                 rationale=item.rationale,
-                shingles=f" {TEXT_BREAK} ".join(
-                    (item.item, item.rationale, guideline, letter.summary)
-                ),
             )
         )
     return docs

@@ -52,8 +52,8 @@ ALIASES = {
     "items": "item",
 }
 NUMERIC_FIELDS = ("item_no", "year", "age")
-# Fields a query may not name: ids, the stored path, and the shingles phrases run on.
-HIDDEN_FIELDS = ("doc_id", "letter_key", "path", "shingles")
+# Fields a query may not name: ids and the stored path.
+HIDDEN_FIELDS = ("doc_id", "letter_key", "path")
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 # Item text weighs most: a letter that names the treatment in dispute beats one that only
 # mentions it in passing.

@@ -17,7 +17,6 @@ every kind of query against Whoosh's own search.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, partial, reduce
 
@@ -31,6 +30,7 @@ from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
 from .facets import NO_VALUE_ID, TableRange, segment_facet
+from .schema import POSITION_DTYPE, PositionArray, decoded_positions
 
 # Whoosh keeps a field's length per document as one byte; this is its table back to lengths.
 BYTE_TO_LENGTH = np.array(_length_byte_cache[:256], dtype=np.float64)
@@ -232,9 +232,9 @@ class Segment:
     def phrase(self, q: wq.Phrase, within: np.ndarray | None) -> Matches:
         """Whoosh's phrase: its words in order, each within `slop` positions of the one
         before; scored as the sum of its words' scores. Positions are read only for the
-        documents holding every word."""
+        documents holding every word, all at once."""
         schema = self.searcher.schema
-        if q.fieldname not in schema or not schema[q.fieldname].format.supports("positions"):
+        if q.fieldname not in schema or not isinstance(schema[q.fieldname].format, PositionArray):
             return self.by_whoosh(q, at=within)  # Whoosh's own answer, or its error
         field = schema[q.fieldname]
         try:
@@ -247,20 +247,13 @@ class Segment:
         docs = reduce(partial(np.intersect1d, assume_unique=True), [w[0] for w in words])
         if within is not None:
             docs = np.intersect1d(docs, within, assume_unique=True)
-        at = [np.searchsorted(word_docs, docs).tolist() for word_docs, _, _ in words]
-        decode = field.format.decode_positions
-        kept = [
-            n
-            for n in range(len(docs))
-            if in_order_within(
-                [decode(values[rows[n]]) for (_, _, values), rows in zip(words, at, strict=True)],
-                q.slop,
-            )
-        ]
+        rows = [np.searchsorted(word_docs, docs) for word_docs, _, _ in words]
+        held = [values[at] for (_, _, values), at in zip(words, rows, strict=True)]
+        ends = phrase_ends([places_and_positions(values) for values in held], q.slop)
+        kept = np.unique(ends >> POSITION_BITS)
         scores = np.zeros(len(kept))
-        for (_, weights, _), rows, text in zip(words, at, texts, strict=True):
-            chosen = np.asarray(rows, dtype=np.int64)[kept]
-            scores += self.scored(q.fieldname, text, docs[kept], weights[chosen])
+        for (_, weights, _), at, text in zip(words, rows, texts, strict=True):
+            scores += self.scored(q.fieldname, text, docs[kept], weights[at[kept]])
         return Matches(docs[kept], scores).boosted(q.boost)
 
     def term(self, q: wq.Term) -> Matches:
@@ -284,7 +277,7 @@ class Segment:
             keep = ~np.isin(docs, self.deleted)
             docs, weights = docs[keep], weights[keep]
             if values:
-                held = [value for value, kept in zip(held, keep, strict=True) if kept]
+                held = held[keep]
         return docs, weights, held
 
     def scored(self, fieldname: str, text: bytes, docs: np.ndarray, weights: np.ndarray):
@@ -361,45 +354,56 @@ def has_arrays(q: wq.Query) -> bool:
 
 
 def postings(matcher, values: bool = False):
-    """Document numbers, weights and (with `values`) value bytes of a term's postings,
-    deleted documents included."""
+    """Document numbers, weights and (with `values`) value bytes, as an array of objects, of
+    a term's postings, deleted documents included."""
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # the deletion filter; the caller drops deleted documents
-    docs, weights, held = [], [], []
-    if not isinstance(matcher, W3LeafMatcher):  # a term of one posting, kept in the term
+    docs, weights, held = [NO_DOCS], [np.zeros(0)], []
+    if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
-            docs.append(matcher.id())
-            weights.append(matcher.weight())
+            matcher._read_data()
+            gaps = matcher._data[0]  # what `_read_ids` decodes, one document at a time
+            docs.append(np.cumsum(np.asarray(gaps, dtype=np.int64)))
+            matcher._read_weights()
+            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            if values:
+                matcher._read_values()
+                held.extend(matcher._values)
+            matcher._next_block()
+    else:  # a term of one posting, kept in the term
+        while matcher.is_active():
+            docs.append(np.array([matcher.id()], dtype=np.int64))
+            weights.append(np.array([matcher.weight()], dtype=np.float64))
             held.append(matcher.value() if values else None)
             matcher.next()
-        return np.array(docs, dtype=np.int64), np.array(weights), held if values else None
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        docs.append(np.asarray(matcher._ids, dtype=np.int64))
-        weights.append(np.asarray(matcher._weights, dtype=np.float64))
-        if values:
-            matcher._read_values()
-            held.extend(matcher._values)
-        matcher._next_block()
-    return np.concatenate(docs), np.concatenate(weights), held if values else None
+    value_array = None
+    if values:
+        value_array = np.empty(len(held), dtype=object)
+        value_array[:] = held
+    return np.concatenate(docs), np.concatenate(weights), value_array
 
 
-def in_order_within(positions: list[list[int]], slop: int) -> bool:
-    """Whether each word's positions follow the last's, ending a span (start, end) with a
-    position `end + 1` to `end + slop`: Whoosh's ordered SpanNear2 with its minimum
-    distance of 1, which is what a phrase is."""
-    spans = [(position, position) for position in positions[0]]
-    for following in positions[1:]:
-        spans = sorted(
-            {
-                (start, position)
-                for start, end in spans
-                for position in following[
-                    bisect_right(following, end) : bisect_right(following, end + slop)
-                ]
-            }
-        )
-        if not spans:
-            return False
-    return bool(spans)
+# A word's positions in a set of documents as one sorted array of keys: the document's
+# place in the set, shifted, plus the position.
+POSITION_BITS = 32
+
+
+def places_and_positions(values: np.ndarray) -> np.ndarray:
+    """The keys of the positions held in `values` (a word's posting values in documents
+    0, 1, 2... of a set), in order."""
+    counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    counts //= POSITION_DTYPE.itemsize
+    places = np.repeat(np.arange(len(values), dtype=np.int64), counts)
+    return (places << POSITION_BITS) + decoded_positions(b"".join(values))
+
+
+def phrase_ends(words: list[np.ndarray], slop: int) -> np.ndarray:
+    """The keys where a run of the words ends, each word `1` to `slop` positions after the
+    one before: Whoosh's ordered SpanNear2 with its minimum distance of 1, which is what a
+    phrase is. Where a run may go next depends only on where it ends."""
+    ends = words[0]
+    for following in words[1:]:
+        # a following position p continues a run ending in [p - slop, p - 1]
+        after = np.searchsorted(ends, following - slop) < np.searchsorted(ends, following)
+        ends = following[after]
+    return ends

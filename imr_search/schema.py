@@ -7,8 +7,10 @@ outcome:Upheld` is about one item's rationale and that same item's outcome.
 from __future__ import annotations
 
 import re
+import struct
 from functools import lru_cache
 
+import numpy as np
 from whoosh.analysis import (
     CommaSeparatedTokenizer,
     Filter,
@@ -18,10 +20,10 @@ from whoosh.analysis import (
     StemFilter,
 )
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.lang.porter import stem
+from whoosh.formats import Positions
 
 # Bump when documents or analyzers change in a way an old index cannot serve.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
 # "EMG/NCV", "0.025%".
@@ -59,59 +61,42 @@ def prose_analyzer():
     return RegexTokenizer(TOKEN) | LowercaseFilter() | PartsFilter() | StemFilter()
 
 
-class ShinglesFilter(Filter):
-    """Each run of two and of three neighbouring words as one term ("acut exacerb", "not
-    medic necessari"), so that a phrase of two or three words is one posting list instead
-    of several lists and a check of positions. A joined word stands for itself or any of
-    its parts, as in the positional index ("necessary.Because" gives "medic necessari" and
-    "medic necessary.becaus"). A `|` token separates texts; no shingle crosses it."""
+class PositionArray(Positions):
+    """Whoosh's Positions format with each posting's positions as an array of
+    little-endian 32-bit integers rather than a pickled list of gaps: a phrase decodes the
+    positions of thousands of postings as one numpy array (ranking.py), and writing them is
+    a copy. Its count and weight are the array's length; Whoosh's phrase and span queries
+    read it through `decode_positions` as they read their own."""
 
-    def __call__(self, tokens):
-        run: list[tuple[str, ...]] = []  # the forms of the words since the last text break
-        for token in tokens:
-            if token.text != TEXT_BREAK:
-                run.append(word_forms(token.text))
-                continue
-            yield from shingle_tokens(token, run)
-            run = []
-        if run:
-            yield from shingle_tokens(token, run)
+    def encode(self, poslist) -> bytes:
+        return encoded_positions(poslist)
 
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return decoded_positions(valuestring).tolist()
 
-def shingle_tokens(token, run: list[tuple[str, ...]]):
-    for text in shingles(run):
-        token.text = text
-        yield token
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // POSITION_DTYPE.itemsize
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
 
 
-def shingles(run: list[tuple[str, ...]]) -> list[str]:
-    """The two- and three-word shingles of a run of words, given as their forms, each as
-    often as it occurs."""
-    pairs = [
-        [f"{a} {b}" for a in first for b in second]
-        for first, second in zip(run, run[1:], strict=False)
-    ]
-    triples = [
-        f"{pair} {c}"
-        for held, third in zip(pairs, run[2:], strict=False)
-        for pair in held
-        for c in third
-    ]
-    return [pair for held in pairs for pair in held] + triples
+POSITION_DTYPE = np.dtype("<u4")
 
 
-@lru_cache(maxsize=100_000)  # a corpus repeats its words; the stemmer is pure Python
-def word_forms(word: str) -> tuple[str, ...]:
-    """A lower-cased word as the prose analyzer indexes it: stemmed, whole and by parts."""
-    return tuple(dict.fromkeys(stem(form) for form in [word, *parts_of(word)]))
+def encoded_positions(positions: list[int]) -> bytes:
+    return struct.pack(f"<{len(positions)}I", *positions)
 
 
-TEXT_BREAK = "|"
-SHINGLE_WORDS = (2, 3)
+def decoded_positions(valuestring: bytes) -> np.ndarray:
+    return np.frombuffer(valuestring, dtype=POSITION_DTYPE)
 
 
-def shingles_analyzer():
-    return RegexTokenizer(TOKEN + r"|\|") | LowercaseFilter() | ShinglesFilter()
+def prose_field() -> TEXT:
+    """A text field of prose: `prose_analyzer`, stored, positions as `PositionArray`."""
+    field = TEXT(analyzer=prose_analyzer(), stored=True)
+    field.format = PositionArray(field_boost=field.format.field_boost)
+    return field
 
 
 def facet_value(value: str) -> str:
@@ -149,8 +134,7 @@ FACETS = (
     "year",
     "sex",
 )
-# Fields queried when a query names none; `prose_analyzer` analyses them (and the shingles
-# field again).
+# Fields queried when a query names none; `prose_analyzer` analyses them.
 DEFAULT_FIELDS = ("item", "rationale", "summary", "guideline")
 DATE_FIELDS = (
     "decision_date",
@@ -161,24 +145,23 @@ DATE_FIELDS = (
 )
 
 
-# Whoosh indexes a number once per precision step for fast ranges; letters need day and
-# year precision only, so coarse steps index a quarter of the terms at no cost to ranges
-# users ask for. (Fields without a lengths column are slow to write in Whoosh: each of
-# their postings asks the storage whether the column file exists.)
+# Whoosh indexes a number once per precision step, for ranges over fewer terms. Ranges on
+# dates and on the year and age are read from the value tables (facets.RANGE_FIELDS), so
+# numbers are indexed once, at full precision (`shift_step=0`): a quarter of the terms of
+# a date. Whoosh's own range queries still read them, a term at a time.
 def date_field(stored: bool = True, sortable: bool = False) -> DATETIME:
     field = DATETIME(stored=stored, sortable=sortable)
-    field.shift_step = 16
+    field.shift_step = 0
     return field
 
 
 def build_schema() -> Schema:
-    prose = prose_analyzer()
     return Schema(
         doc_id=ID(unique=True, stored=True),
         letter_key=ID(stored=True, sortable=True),
         case=ID(stored=True, sortable=True, analyzer=IDTokenizer() | LowercaseFilter()),
-        item_no=NUMERIC(stored=True, sortable=True, shift_step=16),
-        item=TEXT(analyzer=prose, stored=True),
+        item_no=NUMERIC(stored=True, sortable=True, shift_step=0),
+        item=prose_field(),
         outcome=KEYWORD(stored=True, lowercase=True, sortable=True, scorable=False),
         specialty=facet_field(),
         license_state=facet_field(),
@@ -186,18 +169,16 @@ def build_schema() -> Schema:
         drug=facet_field(),
         drug_class=facet_field(),
         guideline_source=facet_field(),
-        guideline=TEXT(analyzer=prose, stored=True),
-        rationale=TEXT(analyzer=prose, stored=True),
-        summary=TEXT(analyzer=prose, stored=True),
-        # The item, rationale, guideline and summary again as shingles, for phrases.
-        shingles=TEXT(analyzer=shingles_analyzer(), phrase=False),
+        guideline=prose_field(),
+        rationale=prose_field(),
+        summary=prose_field(),
         decision_date=date_field(sortable=True),
         date_assigned=date_field(),
         injury_date=date_field(),
         ur_denial_date=date_field(),
         application_received=date_field(),
-        year=NUMERIC(stored=True, sortable=True, shift_step=16),
-        age=NUMERIC(stored=True, shift_step=16),
+        year=NUMERIC(stored=True, sortable=True, shift_step=0),
+        age=NUMERIC(stored=True, shift_step=0),
         sex=KEYWORD(stored=True, lowercase=True, scorable=False),
         path=STORED(),
     )

@@ -22,7 +22,7 @@ from .indexer import file_digest, open_index, read_manifest, read_meta
 from .models import Letter
 from .querylang import ALIASES, QueryError, explain, parse_query
 from .ranking import by_date, ranked
-from .schema import DEFAULT_FIELDS, FACETS, SHINGLE_WORDS, facet_value
+from .schema import FACETS, facet_value
 
 # Where a snippet is looked for, in order: the reviewer's reasons first.
 SNIPPET_FIELDS = ("rationale", "item", "guideline", "summary")
@@ -147,7 +147,7 @@ def search(
     first = (page - 1) * limit
     with ix.searcher() as searcher:
         # Every match (the counts need them all); snippets mark the words as written.
-        run = fast_query(parsed, index_dir)
+        run = with_table_ranges(parsed, index_dir)
         if sort is Sort.relevance:
             results = ranked(searcher, run, parsed)
         else:
@@ -179,34 +179,6 @@ def search(
 def read_labels(index_dir: Path) -> dict[str, dict[str, str]]:
     """Facet field -> indexed value -> the value as the letters write it (indexer.py)."""
     return (read_meta(index_dir) or {}).get("labels", {})
-
-
-def fast_query(parsed: wq.Query, index_dir: Path) -> wq.Query:
-    """`parsed` as run: ranges read from the value tables, phrases from the shingles."""
-    return with_shingles(with_table_ranges(parsed, index_dir))
-
-
-def with_shingles(parsed: wq.Query) -> wq.Query:
-    """`parsed` with each phrase over the default fields read from the `shingles` field:
-    one term for two or three words (the same items, without reading positions); for longer
-    phrases, their three-word runs first, so that positions are read only where all occur."""
-
-    def swap(part):
-        phrases = part.subqueries if isinstance(part, wq.Or) else ()
-        if not (
-            phrases
-            and all(isinstance(p, wq.Phrase) and p.slop == 1 for p in phrases)
-            and {p.fieldname for p in phrases} == set(DEFAULT_FIELDS)
-            and len({tuple(p.words) for p in phrases}) == 1
-        ):
-            return part
-        words = phrases[0].words
-        if len(words) in SHINGLE_WORDS:
-            return wq.Term("shingles", " ".join(words))
-        runs = [wq.Term("shingles", " ".join(words[i : i + 3])) for i in range(len(words) - 2)]
-        return wq.And([*runs, part])
-
-    return parsed.accept(swap)
 
 
 def shown_value(name: str, value, labels: dict) -> str:
@@ -457,7 +429,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
     ix = open_index(index_dir)
     labels = read_labels(index_dir)
     with ix.searcher() as searcher:
-        docnums = ranked(searcher, fast_query(parsed, index_dir), parsed).docs
+        docnums = ranked(searcher, with_table_ranges(parsed, index_dir), parsed).docs
         outcomes = docs_by_value(index_dir, searcher, docnums, "outcome")
         by_value = [
             labelled_groups(docs_by_value(index_dir, searcher, docnums, name), name, labels)

@@ -252,9 +252,9 @@ def test_an_index_whoosh_cannot_read_asks_for_a_rebuild(corpus, tmp_path):
     assert index_info(ix)["items"] == len(truth_items())
 
 
-# Enough letters that a run is still writing when it is interrupted (it takes over ten
-# seconds; the interruption comes at 2.5).
-MORE_LETTERS = 1500
+# Enough letters that a run is still writing when it is interrupted (it takes about three
+# seconds here; the interruption comes at 1.5).
+MORE_LETTERS = 3000
 
 
 def many_letters(folder: Path, count: int) -> None:
@@ -282,7 +282,7 @@ def start_index_run(corpus: Path, ix: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    time.sleep(2.5)
+    time.sleep(1.5)
     assert process.poll() is None, "the run ended before it could be stopped"
     return process
 

@@ -1,14 +1,14 @@
 """postings.py gives, term for term, what Whoosh's analyzers and formats give for the
-schema's text fields: the same terms, frequencies, weights and encoded positions."""
-
-from functools import lru_cache
+schema's text fields: the same terms, frequencies, weights and encoded positions; and the
+schema's positions format reads as Whoosh's own."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh.formats import Positions
 
-from imr_search.postings import prose_postings, shingles_of, shingles_postings
-from imr_search.schema import DEFAULT_FIELDS, TEXT_BREAK, build_schema
+from imr_search.postings import prose_postings
+from imr_search.schema import DEFAULT_FIELDS, build_schema, prose_analyzer
 
 SCHEMA = build_schema()
 
@@ -17,11 +17,8 @@ def whoosh_postings(fieldname: str, text: str) -> list:
     return sorted(SCHEMA[fieldname].index(text))
 
 
-def ours(fieldname: str, text: str) -> list:
-    if fieldname == "shingles":
-        postings = shingles_postings(text, lru_cache(maxsize=8)(shingles_of))
-    else:
-        postings = prose_postings(text)
+def ours(text: str) -> list:
+    postings = prose_postings(text)
     columns = (postings.terms, postings.frequencies, postings.weights, postings.values)
     return sorted(zip(*columns, strict=True))
 
@@ -35,14 +32,13 @@ CASES = [
     "Patient patient PATIENT pain, pain-free; pain/pain",
     "Ünïcode wörds ÀND Straße, naïve café",
     "left | right || middle | | end",
-    f" {TEXT_BREAK} ".join(["item one", "rationale two words", "", "summary three"]),
 ]
 
 
 @pytest.mark.parametrize("text", CASES)
-@pytest.mark.parametrize("fieldname", [*DEFAULT_FIELDS, "shingles"])
+@pytest.mark.parametrize("fieldname", DEFAULT_FIELDS)
 def test_same_postings_as_whoosh(fieldname, text):
-    assert ours(fieldname, text) == whoosh_postings(fieldname, text)
+    assert ours(text) == whoosh_postings(fieldname, text)
 
 
 WORD = st.text(alphabet="abcAB-/.#%|é1 ", min_size=1, max_size=9)
@@ -50,14 +46,23 @@ WORD = st.text(alphabet="abcAB-/.#%|é1 ", min_size=1, max_size=9)
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(WORD, max_size=30).map(" ".join))
-@pytest.mark.parametrize("fieldname", ["rationale", "shingles"])
-def test_same_postings_as_whoosh_for_any_text(fieldname, text):
-    assert ours(fieldname, text) == whoosh_postings(fieldname, text)
+def test_same_postings_as_whoosh_for_any_text(text):
+    assert ours(text) == whoosh_postings("rationale", text)
 
 
-def test_a_repeated_text_is_analysed_once():
-    shingles = lru_cache(maxsize=8)(shingles_of)
-    summary = "chronic low back pain with radiculopathy"
-    for item in ("Flexeril", "Norco", "MRI"):
-        shingles_postings(f"{item} {TEXT_BREAK} {summary}", shingles)
-    assert shingles.cache_info().misses == 4  # three items, one summary
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORD, max_size=30).map(" ".join))
+def test_positions_read_as_whoosh_reads_its_own(text):
+    """Each term's count, weight and positions, as Whoosh's own Positions format gives them."""
+
+    def read(format):
+        return {
+            term: (
+                format.decode_frequency(value),
+                format.decode_weight(value),
+                format.decode_positions(value),
+            )
+            for term, _, _, value in format.word_values(text, prose_analyzer())
+        }
+
+    assert read(SCHEMA["rationale"].format) == read(Positions())

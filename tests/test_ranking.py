@@ -6,14 +6,26 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import sorting
 from whoosh.query import DateRange
 
+from imr_search.facets import with_table_ranges
 from imr_search.indexer import index_paths, open_index
 from imr_search.querylang import parse_query
-from imr_search.ranking import by_date, has_arrays, ranked
-from imr_search.search import fast_query, search
+from imr_search.ranking import (
+    POSITION_BITS,
+    by_date,
+    has_arrays,
+    phrase_ends,
+    places_and_positions,
+    ranked,
+)
+from imr_search.schema import encoded_positions
+from imr_search.search import search
 
 from .conftest import CORPUS
 from .test_index import many_letters
@@ -28,15 +40,15 @@ QUERIES = [
     "mri lumbar",
     "tramadol OR lyrica",
     "item:physical^3 therapy",
-    '"acute exacerbation" AND outcome:Upheld',  # a 2-word phrase, read from the shingles
+    '"acute exacerbation" AND outcome:Upheld',  # positions, where the outcome is
     '"not medically necessary"',
-    '"is not medically necessary"',  # 4 words: 3-word runs, then positions
+    '"is not medically necessary"',  # 4 words
     '"physical therapy"~3 AND state:california',  # positions, where both words are
     '"physical therapy"~3',
     '"therapy physical"~4',  # in order: the reverse is another phrase
     '"patient pain"~3',  # 8 items; ~4 finds 23: the slop is a bound
     '"mri lumbar"~2',  # 1 item; ~3 finds 11
-    'rationale:"physical therapy"',  # one field: positions, not shingles
+    'rationale:"physical therapy"',  # one field
     '"physical therapy" OR "medically necessary"',
     '"medically necessary" NOT outcome:overturned',
     "NOT outcome:overturned",
@@ -91,7 +103,7 @@ def test_the_index_has_segments_with_deletions(updated_index):
 @pytest.mark.parametrize("text", QUERIES)
 def test_same_items_order_and_scores_as_whoosh(updated_index, text):
     parsed = parse_query(text)
-    run = fast_query(parsed, updated_index)
+    run = with_table_ranges(parsed, updated_index)
     with open_index(updated_index).searcher() as searcher:
         expected = searcher.search(run, limit=None).top_n
         ranking = ranked(searcher, run, parsed)
@@ -103,9 +115,9 @@ def test_same_items_order_and_scores_as_whoosh(updated_index, text):
 
 
 def test_positions_are_read_after_the_rest_of_an_and(updated_index):
-    runs = {text: fast_query(parse_query(text), updated_index) for text in QUERIES}
+    runs = {text: with_table_ranges(parse_query(text), updated_index) for text in QUERIES}
     assert has_arrays(runs["radiculopathy"]) and has_arrays(runs["exacerb*"])
-    assert has_arrays(runs['"not medically necessary"'])  # one shingles term
+    assert not has_arrays(runs['"not medically necessary"'])  # read from positions
     assert not has_arrays(runs['"physical therapy"~3 AND state:california'].subqueries[0])
 
 
@@ -114,7 +126,7 @@ def test_search_results_are_whoosh_ranked(updated_index):
     text = "radiculopathy lumbar"
     result = search(updated_index, text, limit=5, page=2)
     with open_index(updated_index).searcher() as searcher:
-        expected = searcher.search(fast_query(parse_query(text), updated_index), limit=None)
+        expected = searcher.search(with_table_ranges(parse_query(text), updated_index), limit=None)
         page = [(hit["case"], hit["item_no"]) for hit in expected[5:10]]
     assert [(hit.case, hit.item_no) for hit in result.hits] == page
     assert result.total == len(expected)
@@ -137,7 +149,7 @@ def whoosh_date_order(newest: bool) -> sorting.MultiFacet:
 @pytest.mark.parametrize("text", ["*", "radiculopathy", '"medically necessary" NOT outcome:upheld'])
 def test_date_order_is_whoosh_sorted_order(updated_index, text, newest):
     parsed = parse_query(text)
-    run = fast_query(parsed, updated_index)
+    run = with_table_ranges(parsed, updated_index)
     with open_index(updated_index).searcher() as searcher:
         expected = searcher.search(run, limit=None, sortedby=whoosh_date_order(newest))
         found = by_date(searcher, run, parsed, updated_index, newest)
@@ -146,3 +158,44 @@ def test_date_order_is_whoosh_sorted_order(updated_index, text, newest):
     assert len(found) > 5
     if text == "*":
         assert undated  # the corpus has letters without a decision date: they come last
+
+
+def runs_by_brute_force(words: list[list[list[int]]], slop: int) -> list[int]:
+    """The documents where some position of each word follows one of the word before by
+    1 to `slop`: every chain tried."""
+
+    def chains(place: int, end: int, rest: list) -> bool:
+        if not rest:
+            return True
+        return any(chains(place, p, rest[1:]) for p in rest[0][place] if 0 < p - end <= slop)
+
+    places = range(len(words[0]))
+    return [n for n in places if any(chains(n, p, words[1:]) for p in words[0][n])]
+
+
+def keys_of(positions_by_place: list[list[int]]) -> np.ndarray:
+    return np.array(
+        [(n << POSITION_BITS) + p for n, held in enumerate(positions_by_place) for p in held],
+        dtype=np.int64,
+    )
+
+
+POSITIONS = st.lists(st.integers(0, 12), max_size=5).map(sorted)
+
+
+def phrase_words(places: int):
+    """Two to four words, each with its positions in `places` documents."""
+    return st.lists(st.lists(POSITIONS, min_size=places, max_size=places), min_size=2, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 4).flatmap(phrase_words), st.integers(1, 4))
+def test_phrase_ends_find_the_runs_every_chain_finds(words, slop):
+    ends = phrase_ends([keys_of(word) for word in words], slop)
+    assert np.unique(ends >> POSITION_BITS).tolist() == runs_by_brute_force(words, slop)
+
+
+def test_positions_are_decoded_by_document():
+    values = np.empty(3, dtype=object)
+    values[:] = [encoded_positions([0, 7]), encoded_positions([3]), encoded_positions([2, 2, 9])]
+    assert places_and_positions(values).tolist() == keys_of([[0, 7], [3], [2, 2, 9]]).tolist()

@@ -7,6 +7,7 @@ import io
 import pickle
 import struct
 import zlib
+from array import array
 
 import pytest
 from whoosh import index as whoosh_index
@@ -30,8 +31,8 @@ def build(folder, letters, make_writer):
 
 def posting_blocks(folder) -> list[tuple]:
     """Every block of the postings file, in order: its statistics, its compression level and
-    its unpickled data. (The bytes themselves may differ: a value shared by several postings
-    is pickled once.)"""
+    its unpickled data. (The bytes themselves differ: the pickle protocol is another, and a
+    value shared by several postings is pickled once.)"""
     (path,) = folder.glob("*.pst")
     data, at, blocks = path.read_bytes(), 0, []
     while at < len(data):
@@ -42,7 +43,9 @@ def posting_blocks(folder) -> list[tuple]:
         count, last, top_weight, compression, *lengths = pickle.load(block)
         packed = block.read()
         unpacked = pickle.loads(zlib.decompress(packed) if compression else packed)
-        blocks.append(((count, last, top_weight, *lengths), compression, unpacked))
+        # Gaps and weights as Whoosh reads them: tuples, or arrays it iterates.
+        read = tuple(tuple(part) if isinstance(part, array) else part for part in unpacked)
+        blocks.append(((count, last, top_weight, *lengths), compression, read))
         at += 4 + abs(length)
     return blocks
 
