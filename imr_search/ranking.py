@@ -6,9 +6,9 @@ read a block at a time into arrays, scored with Whoosh's own BM25F (its statisti
 byte-rounded field lengths, the same arithmetic) and combined with array set operations:
 the same documents in the same order with the same scores, in a fraction of the time.
 
-Patterns and fuzzy terms are the OR of the terms they name, as in Whoosh. A phrase read
-from positions (`"a b"~3`, or of four words or more) decodes positions only for the
-documents holding all its words and, inside an AND, only for those the other parts matched.
+Patterns and fuzzy terms are the OR of the terms they name, as in Whoosh. A phrase decodes
+positions only for the documents holding all its words and, inside an AND, only for those
+the other parts matched, all of them as one array.
 What has no array form here (a field's `*`, a range outside the value tables) runs through
 Whoosh's own matcher. Reading postings and field lengths uses the internals of
 Whoosh-Reloaded 2.7.5's W3 codec (pinned in pyproject.toml); tests/test_ranking.py checks
