@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from stat import S_ISLNK
 
 import numpy as np
 from whoosh import index as whoosh_index
@@ -75,7 +76,9 @@ def read_meta(index_dir: Path) -> dict | None:
 
 def write_json_atomically(path: Path, data: dict) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    # One line: Python encodes JSON in C only without indenting (a manifest of 20,000
+    # files: 0.08 s indented, 0.03 s not).
+    temporary.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
 
 
@@ -453,16 +456,16 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
     to_parse: list[tuple[str, os.stat_result, str]] = []
     from .letters import find_letter_files  # here: searching never reads letter files
 
+    folders: dict[Path, str] = {}
     for file in find_letter_files(paths):
-        path = str(file.resolve())
-        if path in seen:
-            continue
-        seen.add(path)
         try:
-            stat = file.stat()
+            path, stat = resolved(file, folders)
         except OSError as exc:
             report.skipped[str(file)] = f"cannot read: {exc.strerror}"
             continue
+        if path in seen:
+            continue
+        seen.add(path)
         entry = old.get(path)
         if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
             manifest[path] = entry
@@ -483,6 +486,19 @@ def scan(index_dir: Path, paths: list[Path]) -> Plan:
         else:
             gone.append(path)
     return Plan(old, report, manifest, to_parse, gone)
+
+
+def resolved(file: Path, folders: dict[Path, str]) -> tuple[str, os.stat_result]:
+    """The file's absolute path with no links (`Path.resolve`) and its stat. A file that is
+    not a link is its folder's resolved path and its name; `folders` keeps each folder's,
+    resolved once (one system call a file instead of one per part of its path)."""
+    stat = file.lstat()
+    if S_ISLNK(stat.st_mode):
+        return str(file.resolve()), file.stat()
+    folder = folders.get(file.parent)
+    if folder is None:
+        folder = folders[file.parent] = os.path.realpath(file.parent)
+    return os.path.join(folder, file.name), stat
 
 
 def apply(writer, plan: Plan, indexed: list[Indexed], segments: dict, labels: Labels):

@@ -148,6 +148,20 @@ def test_same_letter_twice_is_indexed_once(corpus, tmp_path, writers):
     }
 
 
+def test_a_file_reached_by_several_paths_is_one_file(corpus, tmp_path):
+    """Named again, through a linked folder or through a link to it, a file is the file it
+    resolves to: indexed once, and neither new nor a duplicate of itself."""
+    seed = corpus / "000_9dd21c29f48658d3.txt"
+    (tmp_path / "linked-folder").symlink_to(corpus, target_is_directory=True)
+    (tmp_path / "link.txt").symlink_to(seed)
+    paths = [corpus, seed, tmp_path / "linked-folder", tmp_path / "link.txt"]
+    report = index_paths(paths, tmp_path / "ix", jobs=1)
+    assert (len(report.new), report.duplicates, report.skipped) == (25, {}, {})
+    assert str(seed.resolve()) in report.new
+    again = index_paths([tmp_path / "link.txt", tmp_path / "linked-folder"], tmp_path / "ix")
+    assert (again.unchanged, again.new, again.removed) == (25, [], [])
+
+
 def test_letter_that_cannot_be_indexed_is_skipped_whole(corpus, tmp_path, writers, monkeypatch):
     make_documents = indexer.documents
 
