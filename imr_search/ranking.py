@@ -250,7 +250,8 @@ class Segment:
         rows = [np.searchsorted(word_docs, docs) for word_docs, _, _ in words]
         held = [values[at] for (_, _, values), at in zip(words, rows, strict=True)]
         ends = phrase_ends([places_and_positions(values) for values in held], q.slop)
-        kept = np.unique(ends >> POSITION_BITS)
+        places = ends >> POSITION_BITS  # in order: each document's first is the one kept
+        kept = places[np.flatnonzero(np.diff(places, prepend=-1))]
         scores = np.zeros(len(kept))
         for (_, weights, _), at, text in zip(words, rows, texts, strict=True):
             scores += self.scored(q.fieldname, text, docs[kept], weights[at[kept]])
@@ -354,18 +355,22 @@ def has_arrays(q: wq.Query) -> bool:
 
 
 def postings(matcher, values: bool = False):
-    """Document numbers, weights and (with `values`) value bytes, as an array of objects, of
-    a term's postings, deleted documents included."""
+    """A term's postings as arrays, deleted documents included: document numbers, weights
+    and, with `values`, each posting's value bytes (an array of objects)."""
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # the deletion filter; the caller drops deleted documents
     docs, weights, held = [NO_DOCS], [np.zeros(0)], []
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             matcher._read_data()
-            gaps = matcher._data[0]  # what `_read_ids` decodes, one document at a time
+            # What `_read_ids` and `_read_weights` decode, a posting at a time.
+            gaps, held_weights = matcher._data[0], matcher._data[1]
             docs.append(np.cumsum(np.asarray(gaps, dtype=np.int64)))
-            matcher._read_weights()
-            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            if held_weights is None or isinstance(held_weights, float):  # all 1, or all alike
+                alike = np.float32(1.0 if held_weights is None else held_weights)  # as Whoosh's
+                weights.append(np.full(len(gaps), alike, dtype=np.float64))
+            else:
+                weights.append(np.asarray(held_weights, dtype=np.float64))
             if values:
                 matcher._read_values()
                 held.extend(matcher._values)

@@ -26,13 +26,13 @@ from imr_search.ranking import (
 )
 from imr_search.schema import encoded_positions
 from imr_search.search import search
+from imr_search.writer import BLOCK_POSTINGS
 
 from .conftest import CORPUS
 from .test_index import many_letters
 
-# Whoosh writes at most 128 postings a block; 200 copies of the seed letters give terms of
-# several blocks.
-COPIES = 200
+# 600 copies of the seed letters give common terms several blocks (BLOCK_POSTINGS a block).
+COPIES = 600
 
 QUERIES = [
     "flexeril",  # a drug name: an OR of its names over four fields
@@ -97,7 +97,7 @@ def test_the_index_has_segments_with_deletions(updated_index):
         leaves = [reader for reader, _ in searcher.reader().leaf_readers()]
         assert len(leaves) >= 2
         assert any(reader.has_deletions() for reader in leaves)
-        assert searcher.doc_frequency("rationale", "the") > 3 * 128
+        assert searcher.doc_frequency("rationale", "the") > 2 * BLOCK_POSTINGS
 
 
 @pytest.mark.parametrize("text", QUERIES)

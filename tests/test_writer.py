@@ -11,6 +11,7 @@ from array import array
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from imr_search.indexer import documents, letter_key
@@ -83,10 +84,16 @@ def contents(ix) -> tuple[dict, dict, list]:
         return postings, lengths, list(reader.all_stored_fields())
 
 
+# Blocks this small give the sample letters' common terms several blocks each (the writer's
+# own, BLOCK_POSTINGS, are larger than the corpus: tests/test_ranking.py reads those).
+BLOCK = 8
+
+
 @pytest.fixture(scope="module")
 def whoosh_built(letters, tmp_path_factory):
     folder = tmp_path_factory.mktemp("whoosh") / "ix"
-    built = build(folder, letters, lambda ix: SegmentWriter(ix, compound=False))
+    codec = W3Codec(blocklimit=BLOCK)
+    built = build(folder, letters, lambda ix: SegmentWriter(ix, compound=False, codec=codec))
     return contents(built), posting_blocks(folder), term_statistics(built)
 
 
@@ -96,7 +103,9 @@ def test_same_segment_as_whoosh_writes(letters, whoosh_built, tmp_path, limitmb,
     save = TermPool.save
     monkeypatch.setattr(TermPool, "save", lambda pool: (save(pool), runs.append(1)))
     ix = build(
-        tmp_path / "ix", letters, lambda ix: TermPoolWriter(ix, limitmb=limitmb, compound=False)
+        tmp_path / "ix",
+        letters,
+        lambda ix: TermPoolWriter(ix, limitmb=limitmb, blocklimit=BLOCK, compound=False),
     )
     postings, lengths, stored = contents(ix)
     (expected_postings, expected_lengths, expected_stored), blocks, statistics = whoosh_built
@@ -113,3 +122,4 @@ def test_same_segment_as_whoosh_writes(letters, whoosh_built, tmp_path, limitmb,
         (False, 0),
     }
     assert term_statistics(ix) == statistics
+    assert max(held["_df"] for held in statistics.values()) > 3 * BLOCK  # terms of many blocks
