@@ -199,7 +199,6 @@ def documents(letter: Letter, key: str) -> list[dict]:
         return [
             dict(
                 shared,
-                doc_id=f"{key}#0",
                 item_no=0,
                 outcome="unknown",
                 item="",
@@ -213,7 +212,6 @@ def documents(letter: Letter, key: str) -> list[dict]:
         docs.append(
             dict(
                 shared,
-                doc_id=f"{key}#{item.position}",
                 item_no=item.position,
                 item=item.item,
                 outcome=item.outcome,

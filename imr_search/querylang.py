@@ -52,8 +52,8 @@ ALIASES = {
     "items": "item",
 }
 NUMERIC_FIELDS = ("item_no", "year", "age")
-# Fields a query may not name: ids and the stored path.
-HIDDEN_FIELDS = ("doc_id", "letter_key", "path")
+# Fields a query may not name: the letter's key and the stored path.
+HIDDEN_FIELDS = ("letter_key", "path")
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 # Item text weighs most: a letter that names the treatment in dispute beats one that only
 # mentions it in passing.

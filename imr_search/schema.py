@@ -157,7 +157,6 @@ def date_field(stored: bool = True, sortable: bool = False) -> DATETIME:
 
 def build_schema() -> Schema:
     return Schema(
-        doc_id=ID(unique=True, stored=True),
         letter_key=ID(stored=True, sortable=True),
         case=ID(stored=True, sortable=True, analyzer=IDTokenizer() | LowercaseFilter()),
         item_no=NUMERIC(stored=True, sortable=True, shift_step=0),
