@@ -266,9 +266,9 @@ def test_an_index_whoosh_cannot_read_asks_for_a_rebuild(corpus, tmp_path):
     assert index_info(ix)["items"] == len(truth_items())
 
 
-# Enough letters that a run is still writing when it is interrupted (it takes about three
+# Enough letters that a run is still writing when it is interrupted (it takes about four
 # seconds here; the interruption comes at 1.5).
-MORE_LETTERS = 3000
+MORE_LETTERS = 5000
 
 
 def many_letters(folder: Path, count: int) -> None:
