@@ -252,6 +252,9 @@ class Indexed:
 
 
 CHUNK = 64  # files a writer process takes and reports at a time
+# Measured on 2 cores (benchmarks/index_speed.py): writer processes halve a large build,
+# but each run then adds one segment per process; small updates are written in one.
+PARALLEL_WRITE_FROM = 1000
 
 
 def write_segment(ix, paths: list[str], segment: int, report: Callable[[list[Indexed]], None]):
@@ -304,10 +307,12 @@ def segment_process(index_dir: str, paths: list[str], segment: int, results) -> 
         results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
-def write_segments(ix, index_dir: Path, paths: list[str], procs: int, progress: Progress | None):
-    """Index `paths` into new segments, here or in `procs` writer processes. What was done
-    with each file, in the order of `paths`, and the segments written, by number."""
+def write_segments(ix, index_dir: Path, paths: list[str], jobs: int, progress: Progress | None):
+    """Index `paths` into new segments: here, or in up to `jobs` writer processes for a
+    large run. What was done with each file, in the order of `paths`, and the segments
+    written, by number."""
     total, indexed = len(paths), {}
+    procs = min(jobs, os.cpu_count() or 1) if total >= PARALLEL_WRITE_FROM else 1
 
     def note(files: list[Indexed]) -> None:
         indexed.update((done.path, done) for done in files)
@@ -392,9 +397,8 @@ def index_paths(
     labels: Labels = meta.get("labels", {})
     writer = open_writer(ix, index_dir)
     paths_to_index = [path for path, _, _ in plan.to_parse]
-    procs = min(jobs, os.cpu_count() or 1) if len(paths_to_index) >= PARALLEL_WRITE_FROM else 1
     try:
-        indexed, segments = write_segments(ix, index_dir, paths_to_index, procs, progress)
+        indexed, segments = write_segments(ix, index_dir, paths_to_index, jobs, progress)
         report, manifest = apply(writer, plan, indexed, segments, labels)
     except BaseException:
         writer.cancel()  # the new segments' files go at the next commit
@@ -416,11 +420,6 @@ def read_manifest(index_dir: Path) -> dict[str, dict]:
         return json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError):
         return {}
-
-
-# Measured on 2 cores (benchmarks/index_speed.py): writer processes halve a large build,
-# but each run then adds one segment per process; small updates are written here.
-PARALLEL_WRITE_FROM = 1000
 
 
 def open_writer(ix, index_dir: Path):
