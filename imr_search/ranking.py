@@ -30,7 +30,7 @@ from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
 from .facets import NO_VALUE_ID, TableRange, segment_facet
-from .schema import POSITION_DTYPE, PositionArray, decoded_positions
+from .schema import PositionArray, positions_of
 
 # Whoosh keeps a field's length per document as one byte; this is its table back to lengths.
 BYTE_TO_LENGTH = np.array(_length_byte_cache[:256], dtype=np.float64)
@@ -396,10 +396,9 @@ POSITION_BITS = 32
 def places_and_positions(values: np.ndarray) -> np.ndarray:
     """The keys of the positions held in `values` (a word's posting values in documents
     0, 1, 2... of a set), in order."""
-    counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    counts //= POSITION_DTYPE.itemsize
+    positions, counts = positions_of(values)
     places = np.repeat(np.arange(len(values), dtype=np.int64), counts)
-    return (places << POSITION_BITS) + decoded_positions(b"".join(values))
+    return (places << POSITION_BITS) + positions
 
 
 def phrase_ends(words: list[np.ndarray], slop: int) -> np.ndarray:

@@ -92,6 +92,13 @@ def decoded_positions(valuestring: bytes) -> np.ndarray:
     return np.frombuffer(valuestring, dtype=POSITION_DTYPE)
 
 
+def positions_of(values) -> tuple[np.ndarray, np.ndarray]:
+    """The positions held in a sequence of posting values, as one array, and how many
+    each value holds."""
+    counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    return decoded_positions(b"".join(values)), counts // POSITION_DTYPE.itemsize
+
+
 def prose_field() -> TEXT:
     """A text field of prose: `prose_analyzer`, stored, positions as `PositionArray`."""
     field = TEXT(analyzer=prose_analyzer(), stored=True)
