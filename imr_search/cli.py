@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .fields import FACETS
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
-from .querylang import QueryError
 from .render import (
     letter_detail,
     print_letters,
@@ -27,8 +27,7 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
-from .schema import FACETS
-from .search import NotFound, Sort, find_letter, search
+from .search import NotFound, QueryError, Sort, find_letter, search
 from .search import similar as similar_to
 from .search import stats as stats_of
 

@@ -14,7 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .models import OVERTURNED, UPHELD, Letter
+from .letters.models import OVERTURNED, UPHELD, Letter
 from .search import Hit, OutcomeCounts, SearchResult, Snippet, StatsResult
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}

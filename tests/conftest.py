@@ -34,3 +34,12 @@ def letters():
     from imr_search.letters import find_letter_files, read_letter
 
     return [read_letter(path) for path in find_letter_files([CORPUS])]
+
+
+def whoosh_index(index_dir: Path):
+    """The Whoosh index of an index folder's live store, for tests that ask Whoosh itself."""
+    from whoosh.index import open_dir
+
+    from imr_search.engine.store import INDEX_NAME, live_store
+
+    return open_dir(str(live_store(index_dir)), indexname=INDEX_NAME)

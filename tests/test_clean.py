@@ -1,6 +1,6 @@
 import pytest
 
-from imr_search.clean import clean_text
+from imr_search.letters.clean import clean_text
 
 
 @pytest.mark.parametrize(

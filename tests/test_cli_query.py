@@ -144,7 +144,7 @@ def test_no_hits_exits_1_and_says_so(index_dir):
 ERRORS = [
     (['"acute exacerbation'], "query '\"acute exacerbation': unclosed quote at column 1"),
     (["mri AND"], "AND at column 5 has nothing after it"),
-    (["colour:red"], "unknown field 'colour' at column 1; fields: age, application_received, case"),
+    (["colour:red"], "unknown field 'colour' at column 1; fields: case, item_no, item,"),
     (["mri", "--facet", "colour"], "cannot count by 'colour'; facets: outcome, specialty"),
     (["decided:soon"], "decision_date:soon at column 9 is not a date"),
     (["mri", "--page", "0"], "--limit and --page start at 1"),

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from imr_search.enrich import (
+from imr_search.letters.enrich import (
     CATEGORIES,
     categorise,
     drug_table,
@@ -65,9 +65,9 @@ def test_drug_table_is_large_and_consistent():
         "triptan",
     ):
         assert needed in classes
-    from imr_search import enrich
+    from imr_search.letters import enrich
 
-    path = enrich.resources.files("imr_search").joinpath("data/drugs.csv")
+    path = enrich.resources.files("imr_search.letters").joinpath("data/drugs.csv")
     with path.open(encoding="utf-8") as f:
         names = [
             n.lower()

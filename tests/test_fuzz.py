@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imr_search.enrich import enrich_letter
-from imr_search.parse import parse_letter
+from imr_search.letters.enrich import enrich_letter
+from imr_search.letters.parse import parse_letter
 
 from .conftest import GOLDEN
 

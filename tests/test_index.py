@@ -14,19 +14,20 @@ import pytest
 from typer.testing import CliRunner
 from whoosh.query import Term
 
-from imr_search import facets, indexer
+from imr_search import indexer
 from imr_search.cli import app
+from imr_search.engine import building, facets
+from imr_search.engine.store import write_lock
 from imr_search.indexer import (
     IndexUnusable,
     index_info,
     index_paths,
     letter_key,
-    open_index,
 )
 from imr_search.letters import read_letter
 from imr_search.search import search
 
-from .conftest import CORPUS, GOLDEN, truth_rows
+from .conftest import CORPUS, GOLDEN, truth_rows, whoosh_index
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def corpus(tmp_path) -> Path:
 
 
 def stored(index_dir: Path) -> dict[tuple[str, int], dict]:
-    with open_index(index_dir).searcher() as searcher:
+    with whoosh_index(index_dir).searcher() as searcher:
         return {(d["case"], d["item_no"]): d for d in searcher.all_stored_fields()}
 
 
@@ -61,7 +62,7 @@ def writers(request, monkeypatch) -> int:
 
 
 def segment_sizes(index_dir: Path) -> list[int]:
-    with open_index(index_dir).searcher() as searcher:
+    with whoosh_index(index_dir).searcher() as searcher:
         return [reader.doc_count() for reader, _ in searcher.reader().leaf_readers()]
 
 
@@ -77,7 +78,7 @@ def test_index_holds_every_truth_item_with_its_outcome(corpus, tmp_path, writers
 
 def test_fields_are_normalised_and_case_insensitive(corpus, tmp_path):
     index_paths([corpus], tmp_path / "ix", jobs=1)
-    with open_index(tmp_path / "ix").searcher() as searcher:
+    with whoosh_index(tmp_path / "ix").searcher() as searcher:
         pmr_docs = searcher.documents(specialty="physical medicine and rehabilitation")
         pmr = {d["case"] for d in pmr_docs}
         # "&" in the real letters, "and" in a seed letter: one value.
@@ -113,7 +114,7 @@ def test_reindex_skips_unchanged_and_follows_add_modify_delete(corpus, tmp_path)
     assert (report.updated, report.unchanged) == ([str(seed.resolve())], 24)
     docs = stored(ix)
     assert docs[(seed.stem, 1)]["outcome"] == "Overturned"
-    with open_index(ix).searcher() as searcher:
+    with whoosh_index(ix).searcher() as searcher:
         assert not list(searcher.documents(letter_key=old_key))
 
     (corpus / "CM16-0230651.pdf").unlink()  # delete
@@ -126,11 +127,14 @@ def test_reindex_skips_unchanged_and_follows_add_modify_delete(corpus, tmp_path)
 
 
 def assert_facet_tables_follow_the_segments(ix: Path, docs: dict) -> None:
-    """After updates, the facet tables are those of the live segments and count right."""
-    with open_index(ix).searcher() as searcher:
+    """After updates, the facet tables are those of the segments still on disk (the live
+    ones, and those an earlier commit's readers may hold), and count right."""
+    with whoosh_index(ix).searcher() as searcher:
         live = {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()}
-    tables = {path.name.split(".")[0] for path in (ix / facets.CACHE_FOLDER).iterdir()}
-    assert tables == live
+    (store,) = ix.glob("store-*")
+    on_disk = {path.name.split(".")[0] for path in store.glob("imr_*.*")}
+    tables = {path.name.split(".")[0] for path in (store / facets.CACHE_FOLDER).iterdir()}
+    assert live <= tables == on_disk
     expected = Counter(doc["outcome"] for doc in docs.values())
     assert search(ix, "*", limit=1).facets["outcome"] == dict(expected)
 
@@ -163,7 +167,7 @@ def test_a_file_reached_by_several_paths_is_one_file(corpus, tmp_path):
 
 
 def test_letter_that_cannot_be_indexed_is_skipped_whole(corpus, tmp_path, writers, monkeypatch):
-    make_documents = indexer.documents
+    make_documents = building.documents
 
     def documents(letter, key):  # the third item of one letter holds an unindexable age
         made = make_documents(letter, key)
@@ -171,7 +175,7 @@ def test_letter_that_cannot_be_indexed_is_skipped_whole(corpus, tmp_path, writer
             made[2] = dict(made[2], age="forty")
         return made
 
-    monkeypatch.setattr(indexer, "documents", documents)
+    monkeypatch.setattr(building, "documents", documents)
     report = index_paths([corpus], tmp_path / "ix", jobs=writers)
     path = str((corpus / "CM16-0230651.pdf").resolve())
     assert list(report.skipped) == [path]
@@ -223,11 +227,8 @@ def test_bad_file_among_good_ones(corpus, tmp_path):
 
 def test_index_in_use_is_refused(corpus, tmp_path):
     index_paths([corpus], tmp_path / "ix", jobs=1)
-    writer = open_index(tmp_path / "ix").writer()
-    try:
+    with write_lock(tmp_path / "ix"):  # as a run that writes holds it
         result = run_cli("index", str(corpus), "--index", str(tmp_path / "ix"))
-    finally:
-        writer.cancel()
     assert result.exit_code == 2
     assert result.stderr.startswith("imr-search: index is in use")
 
@@ -255,7 +256,7 @@ def test_foreign_folder_and_old_schema_are_refused(corpus, tmp_path):
 def test_an_index_whoosh_cannot_read_asks_for_a_rebuild(corpus, tmp_path):
     ix = tmp_path / "ix"
     index_paths([corpus], ix, jobs=1)
-    (toc,) = ix.glob("_imr_*.toc")
+    toc = max(ix.glob("store-*/_imr_*.toc"), key=lambda p: int(p.stem.split("_")[-1]))
     toc.write_bytes(toc.read_bytes()[:40])  # as an index of a lost version's classes
     for command in (["info"], ["query", "mri"], ["show", "CM17-0019120"]):
         result = run_cli(*command, "--index", str(ix))
@@ -326,7 +327,7 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     ix = tmp_path / "ix"
     before, _, _ = interrupted_run(corpus, ix, signal.SIGKILL)
     assert index_info(ix)["items"] == before  # the last commit, searchable
-    with open_index(ix).searcher() as searcher:
+    with whoosh_index(ix).searcher() as searcher:
         assert searcher.search(Term("outcome", "overturned")).estimated_length() > 0
     report = index_paths([corpus], ix, jobs=2)
     assert len(report.new) == MORE_LETTERS and report.unchanged == 25

@@ -2,8 +2,8 @@
 
 import pytest
 
-from imr_search.clean import clean_text
-from imr_search.parse import parse_letter, read_credentials, read_header, read_items
+from imr_search.letters.clean import clean_text
+from imr_search.letters.parse import parse_letter, read_credentials, read_header, read_items
 
 HEADER_DEFAULT = """Case Number:
 Date Assigned:

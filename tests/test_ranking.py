@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from whoosh import sorting
 from whoosh.query import DateRange
 
-from imr_search.facets import with_table_ranges
-from imr_search.indexer import index_paths, open_index
-from imr_search.querylang import parse_query
-from imr_search.ranking import (
+from imr_search.engine.facets import with_table_ranges
+from imr_search.engine.query import parse_query
+from imr_search.engine.ranking import (
     POSITION_BITS,
     by_date,
     has_arrays,
@@ -24,11 +23,12 @@ from imr_search.ranking import (
     places_and_positions,
     ranked,
 )
-from imr_search.schema import encoded_positions
+from imr_search.engine.schema import encoded_positions
+from imr_search.engine.writer import BLOCK_POSTINGS
+from imr_search.indexer import index_paths
 from imr_search.search import search
-from imr_search.writer import BLOCK_POSTINGS
 
-from .conftest import CORPUS
+from .conftest import CORPUS, whoosh_index
 from .test_index import many_letters
 
 # 600 copies of the seed letters give common terms several blocks (BLOCK_POSTINGS a block).
@@ -45,9 +45,11 @@ QUERIES = [
     '"is not medically necessary"',  # 4 words
     '"physical therapy"~3 AND state:california',  # positions, where both words are
     '"physical therapy"~3',
-    '"therapy physical"~4',  # in order: the reverse is another phrase
-    '"patient pain"~3',  # 8 items; ~4 finds 23: the slop is a bound
-    '"mri lumbar"~2',  # 1 item; ~3 finds 11
+    'summary:"therapy physical"~4',  # in order: the reverse is another phrase
+    'summary:"patient pain"~3',  # 4 items; ~4 finds 19: the slop is a bound
+    '"mri lumbar"~2',  # 1 item; ~3 finds 2
+    'guideline:"chronic pain"',  # a phrase within either citation
+    "summary:radiculopathy",  # the letter's summary, named
     'rationale:"physical therapy"',  # one field
     '"physical therapy" OR "medically necessary"',
     '"medically necessary" NOT outcome:overturned',
@@ -93,7 +95,7 @@ def updated_index(tmp_path_factory) -> Path:
 
 
 def test_the_index_has_segments_with_deletions(updated_index):
-    with open_index(updated_index).searcher() as searcher:
+    with whoosh_index(updated_index).searcher() as searcher:
         leaves = [reader for reader, _ in searcher.reader().leaf_readers()]
         assert len(leaves) >= 2
         assert any(reader.has_deletions() for reader in leaves)
@@ -104,7 +106,7 @@ def test_the_index_has_segments_with_deletions(updated_index):
 def test_same_items_order_and_scores_as_whoosh(updated_index, text):
     parsed = parse_query(text)
     run = with_table_ranges(parsed, updated_index)
-    with open_index(updated_index).searcher() as searcher:
+    with whoosh_index(updated_index).searcher() as searcher:
         expected = searcher.search(run, limit=None).top_n
         ranking = ranked(searcher, run, parsed)
         found = list(zip(ranking.scores.tolist(), ranking.docs.tolist(), strict=True))
@@ -123,9 +125,9 @@ def test_positions_are_read_after_the_rest_of_an_and(updated_index):
 
 def test_search_results_are_whoosh_ranked(updated_index):
     """The page of hits `search` shows is Whoosh's own first page."""
-    text = "radiculopathy lumbar"
+    text = "summary:radiculopathy lumbar"
     result = search(updated_index, text, limit=5, page=2)
-    with open_index(updated_index).searcher() as searcher:
+    with whoosh_index(updated_index).searcher() as searcher:
         expected = searcher.search(with_table_ranges(parse_query(text), updated_index), limit=None)
         page = [(hit["case"], hit["item_no"]) for hit in expected[5:10]]
     assert [(hit.case, hit.item_no) for hit in result.hits] == page
@@ -146,11 +148,13 @@ def whoosh_date_order(newest: bool) -> sorting.MultiFacet:
 
 
 @pytest.mark.parametrize("newest", [False, True])
-@pytest.mark.parametrize("text", ["*", "radiculopathy", '"medically necessary" NOT outcome:upheld'])
+@pytest.mark.parametrize(
+    "text", ["*", "summary:radiculopathy", '"medically necessary" NOT outcome:upheld']
+)
 def test_date_order_is_whoosh_sorted_order(updated_index, text, newest):
     parsed = parse_query(text)
     run = with_table_ranges(parsed, updated_index)
-    with open_index(updated_index).searcher() as searcher:
+    with whoosh_index(updated_index).searcher() as searcher:
         expected = searcher.search(run, limit=None, sortedby=whoosh_date_order(newest))
         found = by_date(searcher, run, parsed, updated_index, newest)
         assert found.docs.tolist() == [doc for _, doc in expected.top_n]

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_search.cli import app
-from imr_search.querylang import QueryError
-from imr_search.schema import facet_value
+from imr_search.engine.query import QueryError
+from imr_search.engine.schema import facet_value
 from imr_search.search import NotFound, similar, stats, wilson_interval
 
 from .conftest import truth_rows

@@ -14,9 +14,10 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
-from imr_search.indexer import documents, letter_key
-from imr_search.schema import build_schema
-from imr_search.writer import COMPRESS_FROM, TermPool, TermPoolWriter
+from imr_search.engine.documents import documents
+from imr_search.engine.schema import build_schema
+from imr_search.engine.writer import COMPRESS_FROM, TermPool, TermPoolWriter
+from imr_search.indexer import letter_key
 
 
 def build(folder, letters, make_writer):

@@ -26,16 +26,19 @@ from array import array
 from functools import lru_cache
 from itertools import groupby, repeat
 from operator import gt, itemgetter, sub
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.index import TOC
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
+from ..fields import BY_NAME, Kind
 from .postings import EMPTY, Postings, prose_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
-from .schema import DEFAULT_FIELDS
+from .store import clean_store
 
 # What a posting costs the pool, roughly, in bytes: its term number, document number and
 # weight in arrays, its value in a list, with its share of the value bytes (a term's own
@@ -276,7 +279,7 @@ class TermPoolWriter(SegmentWriter):
         self.value_postings = lru_cache(maxsize=4096)(self.indexed_value)
 
     def postings(self, fieldname: str, value) -> Postings:
-        if fieldname in DEFAULT_FIELDS:
+        if BY_NAME[fieldname].kind is Kind.PROSE:
             return self.prose_postings(value)
         return self.value_postings(fieldname, value)
 
@@ -329,6 +332,13 @@ class TermPoolWriter(SegmentWriter):
             self._close_segment()
         self._commit_toc(final + segments)
         self._finish()
+
+    def _commit_toc(self, segments):
+        # Whoosh's, keeping the files of every generation a reader may be reading, where
+        # Whoosh deletes every file the new generation does not use (store.py).
+        toc = TOC(self.schema, segments, self.generation)
+        toc.write(self.storage, self.indexname)
+        clean_store(self.storage, Path(self.storage.folder), self.generation, segments)
 
     def _flush_segment(self):
         # Whoosh's, with the postings written a term at a time.

@@ -65,7 +65,9 @@ class Matches:
         """Documents in any part, their scores added (Whoosh's union)."""
         docs, where = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
         scores = np.concatenate([p.scores for p in parts])
-        return Matches(docs, np.bincount(where, weights=scores, minlength=len(docs)))
+        # (astype: the bincount of nothing is an array of integers, whatever the weights)
+        summed = np.bincount(where, weights=scores, minlength=len(docs)).astype(np.float64)
+        return Matches(docs, summed)
 
     def without(self, docs: np.ndarray) -> Matches:
         keep = ~np.isin(self.docs, docs, assume_unique=True)

@@ -22,7 +22,7 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.util.times import datetime_to_long
 
-from .schema import DATE_FIELDS, FACETS
+from ..fields import DATE_FIELDS, FACETS, NUMERIC_FIELDS
 
 CACHE_FOLDER = "facets"
 NO_VALUE_ID = -1
@@ -137,25 +137,25 @@ def docs_by_value(index_dir: Path, searcher, docnums: np.ndarray, name: str) -> 
 
 
 def prepare(index_dir: Path, searcher) -> None:
-    """Build the tables of new segments now, so that no query waits for them, and drop
-    those of segments merged away."""
-    live = set()
+    """Build the tables of new segments now, so that no query waits for them."""
     for reader, _ in searcher.reader().leaf_readers():
         if reader.doc_count_all():  # an index of no letters: no segment
-            live |= prepare_segment(index_dir, reader)
+            prepare_segment(index_dir, reader)
+
+
+def keep_only(index_dir: Path, segment_ids: set[str]) -> None:
+    """Drop the tables of segments other than `segment_ids` (merged away, and no longer
+    read by anyone)."""
     folder = index_dir / CACHE_FOLDER
     for path in folder.iterdir() if folder.exists() else ():
-        if path.name not in live:
+        if path.name.split(".", 1)[0] not in segment_ids:
             path.unlink(missing_ok=True)
 
 
-def prepare_segment(index_dir: Path, reader) -> set[str]:
-    """Build a segment's tables, where missing; the names of their files."""
-    names = set()
+def prepare_segment(index_dir: Path, reader) -> None:
+    """Build a segment's tables, where missing."""
     for name in (*FACETS, *RANGE_FIELDS):
         segment_facet(index_dir, reader, name)
-        names.update(p.name for p in cache_paths(index_dir, reader.segment().segment_id(), name))
-    return names
 
 
 # ---------------------------------------------------------------- ranges
@@ -163,7 +163,7 @@ def prepare_segment(index_dir: Path, reader) -> set[str]:
 # Single-valued dates and numbers a range query can read from the tables instead of
 # walking Whoosh's numeric terms: `injured:<2014` reads ~700 day terms at this index's
 # precision, a union of 700 posting lists (over a second on 20,000 letters).
-RANGE_FIELDS = (*DATE_FIELDS, "year", "age")
+RANGE_FIELDS = (*DATE_FIELDS, *NUMERIC_FIELDS)
 
 
 class TableRange(wq.Query):

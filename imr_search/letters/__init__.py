@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from operator import attrgetter
@@ -54,3 +55,8 @@ def read_letter_or_reason(path: Path) -> tuple[Letter | None, str | None]:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the rest
         return None, f"unexpected error ({type(exc).__name__}: {exc})"
+
+
+def file_digest(path: Path) -> str:
+    """A file's SHA-256: what says whether it changed since it was indexed."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 UPHELD = "Upheld"
@@ -30,6 +31,12 @@ class Citation:
             "sections": list(self.sections),
             "pages": list(self.pages),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        return cls(
+            data["text"], tuple(data["sources"]), tuple(data["sections"]), tuple(data["pages"])
+        )
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,25 @@ class Item:
         )
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Item:
+        """The item whose `to_dict` is `data`."""
+        return cls(
+            position=data["position"],
+            item=data["item"],
+            outcome=data["outcome"],
+            original_request=data.get("original_request"),
+            authorized=data.get("authorized"),
+            claims_guideline=Citation.from_dict(data["claims_guideline"]),
+            maximus_guideline=Citation.from_dict(data["maximus_guideline"]),
+            rationale=data["rationale"],
+            category=data["category"],
+            drug=data["drug"],
+            drug_class=data["drug_class"],
+            dose=data["dose"],
+            quantity=data["quantity"],
+        )
+
 
 @dataclass(frozen=True)
 class Letter:
@@ -121,3 +147,30 @@ class Letter:
             "items": [item.to_dict() for item in self.items],
             "warnings": list(self.warnings),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Letter:
+        """The letter whose `to_dict` is `data` (a letter without a case number goes by
+        its file's stem, as when it was parsed)."""
+
+        def day(name: str) -> date | None:
+            return date.fromisoformat(data[name]) if data.get(name) else None
+
+        return cls(
+            case=data["case"] or Path(data["path"]).stem,
+            path=data["path"],
+            has_case_number=data["case"] is not None,
+            date_assigned=day("date_assigned"),
+            decision_date=day("decision_date"),
+            injury_date=day("injury_date"),
+            ur_denial_date=day("ur_denial_date"),
+            application_received=day("application_received"),
+            priority=data["priority"],
+            license_states=tuple(data["license_states"]),
+            specialties=tuple(data["specialties"]),
+            age=data["age"],
+            sex=data["sex"],
+            summary=data["summary"],
+            items=tuple(Item.from_dict(item) for item in data["items"]),
+            warnings=tuple(data["warnings"]),
+        )

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 from whoosh.analysis import (
+    STOP_WORDS,
     CommaSeparatedTokenizer,
     Filter,
     IDTokenizer,
@@ -22,8 +23,10 @@ from whoosh.analysis import (
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
+from ..fields import INDEXED, Field, Kind
+
 # Bump when documents or analyzers change in a way an old index cannot serve.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
 # "EMG/NCV", "0.025%".
@@ -129,62 +132,44 @@ def facet_field() -> KEYWORD:
     return field
 
 
-# The fields `--facet` counts and `stats --by` groups by.
-FACETS = (
-    "outcome",
-    "specialty",
-    "license_state",
-    "category",
-    "drug",
-    "drug_class",
-    "guideline_source",
-    "year",
-    "sex",
-)
-# Fields queried when a query names none; `prose_analyzer` analyses them.
-DEFAULT_FIELDS = ("item", "rationale", "summary", "guideline")
-DATE_FIELDS = (
-    "decision_date",
-    "date_assigned",
-    "injury_date",
-    "ur_denial_date",
-    "application_received",
-)
-
-
 # Whoosh indexes a number once per precision step, for ranges over fewer terms. Ranges on
 # dates and on the year and age are read from the value tables (facets.RANGE_FIELDS), so
 # numbers are indexed once, at full precision (`shift_step=0`): a quarter of the terms of
 # a date. Whoosh's own range queries still read them, a term at a time.
-def date_field(stored: bool = True, sortable: bool = False) -> DATETIME:
-    field = DATETIME(stored=stored, sortable=sortable)
+def date_field(sortable: bool = False) -> DATETIME:
+    field = DATETIME(stored=True, sortable=sortable)
     field.shift_step = 0
     return field
 
 
+def whoosh_field(field: Field):
+    """The Whoosh field for a field of the table, by its kind."""
+    kind = field.kind
+    if kind is Kind.PROSE:
+        return prose_field()
+    if kind is Kind.FACET:
+        return facet_field()
+    if kind is Kind.KEYWORD:
+        return KEYWORD(stored=True, lowercase=True, sortable=field.sortable, scorable=False)
+    if kind is Kind.ID:
+        if field.hidden:  # an identity, matched exactly
+            return ID(stored=True, sortable=field.sortable)
+        return ID(stored=True, sortable=field.sortable, analyzer=IDTokenizer() | LowercaseFilter())
+    if kind is Kind.NUMBER:
+        return NUMERIC(stored=True, sortable=field.sortable, shift_step=0)
+    if kind is Kind.DATE:
+        return date_field(sortable=field.sortable)
+    return STORED()
+
+
 def build_schema() -> Schema:
-    return Schema(
-        letter_key=ID(stored=True, sortable=True),
-        case=ID(stored=True, sortable=True, analyzer=IDTokenizer() | LowercaseFilter()),
-        item_no=NUMERIC(stored=True, sortable=True, shift_step=0),
-        item=prose_field(),
-        outcome=KEYWORD(stored=True, lowercase=True, sortable=True, scorable=False),
-        specialty=facet_field(),
-        license_state=facet_field(),
-        category=facet_field(),
-        drug=facet_field(),
-        drug_class=facet_field(),
-        guideline_source=facet_field(),
-        guideline=prose_field(),
-        rationale=prose_field(),
-        summary=prose_field(),
-        decision_date=date_field(sortable=True),
-        date_assigned=date_field(),
-        injury_date=date_field(),
-        ur_denial_date=date_field(),
-        application_received=date_field(),
-        year=NUMERIC(stored=True, sortable=True, shift_step=0),
-        age=NUMERIC(stored=True, shift_step=0),
-        sex=KEYWORD(stored=True, lowercase=True, scorable=False),
-        path=STORED(),
-    )
+    return Schema(**{field.name: whoosh_field(field) for field in INDEXED})
+
+
+# English words too common to tell texts apart (Whoosh's list), for `similar`.
+COMMON_WORDS = STOP_WORDS
+
+
+def prose_terms(text: str) -> list[str]:
+    """The terms a prose field's query would look up for `text`: lower-cased and stemmed."""
+    return [token.text for token in prose_analyzer()(text, mode="query")]

@@ -60,7 +60,9 @@ class Drug:
 def drug_table() -> tuple[dict[str, Drug], re.Pattern]:
     """Every name (generic, brand, alternate spelling) lower-cased, and one pattern for all."""
     by_name: dict[str, Drug] = {}
-    with resources.files("imr_search").joinpath("data/drugs.csv").open(encoding="utf-8") as f:
+    with (
+        resources.files("imr_search.letters").joinpath("data/drugs.csv").open(encoding="utf-8") as f
+    ):
         for row in csv.DictReader(f):
             drug = Drug(row["generic"], row["drug_class"])
             for name in [row["generic"], *row["names"].split("|")]:

@@ -3,7 +3,9 @@
 The syntax is Whoosh's (fields, "phrases", AND/OR/NOT, parentheses, * and ? wildcards,
 ~fuzzy, "a b"~N proximity, [a TO b] ranges, field:<value), read the way an attorney means it:
 
-- bare words are ANDed and searched in the item, rationale, summary and guideline text;
+- bare words are ANDed and searched in the item's own text: the item, its rationale and
+  both sides' guideline citations; the letter's summary only when named (`summary:`);
+- `guideline:` means either citation, a phrase within one of them;
 - field names are case-insensitive and have short aliases (`state`, `decided`, `injured`);
 - keyword values are case-insensitive and spelled either way ("&" or "and");
 - a date is a year, a month or a day, and stands for the whole of it: `decided:2016`,
@@ -20,7 +22,9 @@ as something else.
 from __future__ import annotations
 
 import ast
+import copy
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -30,42 +34,36 @@ from whoosh import query as wq
 from whoosh.qparser import FuzzyTermPlugin, GtLtPlugin, MultifieldParser, syntax
 from whoosh.util.times import long_to_datetime
 
-from .enrich import drug_table
-from .schema import DATE_FIELDS, DEFAULT_FIELDS, build_schema
+from ..fields import ALIASES, BY_NAME, DATE_FIELDS, DEFAULT_FIELDS, NUMERIC_FIELDS, QUERY_FIELDS
+from ..letters.enrich import drug_table
+from .schema import build_schema, prose_field
 
-# Short names users type, and the plural or singular they may reach for.
-ALIASES = {
-    "state": "license_state",
-    "states": "license_state",
-    "license": "license_state",
-    "specialties": "specialty",
-    "decided": "decision_date",
-    "date": "decision_date",
-    "assigned": "date_assigned",
-    "injured": "injury_date",
-    "injury": "injury_date",
-    "denied": "ur_denial_date",
-    "received": "application_received",
-    "class": "drug_class",
-    "source": "guideline_source",
-    "guidelines": "guideline",
-    "items": "item",
-}
-NUMERIC_FIELDS = ("item_no", "year", "age")
-# Fields a query may not name: the letter's key and the stored path.
-HIDDEN_FIELDS = ("letter_key", "path")
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
-# Item text weighs most: a letter that names the treatment in dispute beats one that only
-# mentions it in passing.
-FIELD_BOOSTS = {"item": 2.0, "rationale": 1.0, "summary": 1.0, "guideline": 1.0}
 
 
 class QueryError(Exception):
     """A query that cannot be read; the message names the column and what to do."""
 
 
-def query_fields() -> list[str]:
-    return [name for name in make_parser().schema.names() if name not in HIDDEN_FIELDS]
+def query_fields() -> tuple[str, ...]:
+    return QUERY_FIELDS
+
+
+@dataclass(frozen=True)
+class ReadQuery:
+    """A query as the user wrote it and as it was read."""
+
+    text: str
+    parsed: wq.Query
+
+    @property
+    def explained(self) -> str:
+        return explain(self.parsed)
+
+
+def read_query(text: str) -> ReadQuery:
+    """The query `text` as read. Raises QueryError."""
+    return ReadQuery(text, parse_query(text))
 
 
 def parse_query(text: str) -> wq.Query:
@@ -84,7 +82,14 @@ def parse_query(text: str) -> wq.Query:
 
 @cache
 def make_parser() -> MultifieldParser:
-    parser = MultifieldParser(list(DEFAULT_FIELDS), build_schema(), fieldboosts=FIELD_BOOSTS)
+    # The parser knows the names that stand for several fields (`guideline`) as fields of
+    # their own, so that it reads their values; `read_values` then spreads them.
+    schema = build_schema()
+    for field in BY_NAME.values():
+        if field.either:
+            schema.add(field.name, prose_field())
+    boosts = {name: BY_NAME[name].boost for name in DEFAULT_FIELDS}
+    parser = MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=boosts)
     parser.add_plugin(GtLtPlugin())
     parser.add_plugin(FuzzyTermPlugin())
     parser.add_plugin(ReadingPlugin())
@@ -209,6 +214,9 @@ class ReadingPlugin:
                 self.read_values(parser, node)
                 continue
             name = getattr(node, "fieldname", None)
+            if name in BY_NAME and BY_NAME[name].either:
+                group[index] = either_node(node, BY_NAME[name].either)
+                continue
             if name in DATE_FIELDS:
                 group[index] = date_node(node)
             elif name in NUMERIC_FIELDS:
@@ -218,6 +226,19 @@ class ReadingPlugin:
             elif name is None and type(node) is syntax.WordNode:
                 group[index] = drug_names_node(node)
         return group
+
+
+def either_node(node, names: tuple[str, ...]):
+    """A node on a name for several fields -> the node on each of them, ORed: a phrase
+    matches within one field, never across the seam between two."""
+    copies = []
+    for name in names:
+        copied = copy.copy(node)
+        copied.fieldname = name
+        copies.append(copied)
+    either = syntax.OrGroup(copies)
+    either.set_range(node.startchar, node.endchar)
+    return either
 
 
 def where(node) -> str:

@@ -1,0 +1,142 @@
+"""What the search layer asks of an index, answered from one whole commit (store.py):
+rankings, facet counts, stored fields and records, snippets, telling words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.util.times import long_to_datetime
+
+from .documents import unpacked_record
+from .facets import docs_by_value, facet_counts, with_table_ranges
+from .query import ReadQuery
+from .ranking import Ranking, by_date, ranked
+from .schema import facet_value
+from .snippets import Snippet, snippet_of
+from .store import Opened, StoreFiles, opened_generation
+
+
+@dataclass(frozen=True)
+class Found:
+    """One matching document: its stored fields, its score (None when ordered by date)."""
+
+    docnum: int
+    fields: dict
+    score: float | None
+
+
+@contextmanager
+def open_snapshot(index_dir: Path) -> Iterator[Snapshot]:
+    """The index as of its newest commit, held for the block. Raises IndexUnusable."""
+    with opened_generation(index_dir) as opened:
+        yield Snapshot(opened)
+
+
+class Snapshot:
+    def __init__(self, opened: Opened):
+        self.store = opened.store
+        self.generation = opened.generation
+        self.searcher = opened.searcher
+        self.files = StoreFiles(opened.store)
+
+    @cached_property
+    def meta(self) -> dict:
+        return self.files.meta()
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Facet field -> indexed value -> the value as the letters write it."""
+        return self.meta.get("labels", {})
+
+    def manifest(self) -> dict[str, dict]:
+        return self.files.manifest()
+
+    # ------------------------------------------------------------ matching
+
+    def rank(self, query: ReadQuery, newest: bool | None = None) -> Ranking:
+        """Every match of `query`, best first; by decision date, oldest first (newest with
+        `newest`), when `newest` is not None."""
+        run = with_table_ranges(query.parsed, self.store)
+        if newest is None:
+            return ranked(self.searcher, run, query.parsed)
+        return by_date(self.searcher, run, query.parsed, self.store, newest=newest)
+
+    def counts(self, docs: np.ndarray, names) -> dict[str, dict]:
+        """field -> value -> how many of `docs` hold it (None: no value)."""
+        return facet_counts(self.store, self.searcher, docs, names)
+
+    def groups(self, docs: np.ndarray, name: str) -> dict:
+        """value -> the set of `docs` holding it (None: no value)."""
+        return docs_by_value(self.store, self.searcher, docs, name)
+
+    def found(self, ranking: Ranking, position: int) -> Found:
+        hit = ranking.hit(position)
+        return Found(hit.docnum, hit.fields(), hit.score)
+
+    def snippet(self, ranking: Ranking, position: int, fields: tuple[str, ...]) -> Snippet:
+        hit = ranking.hit(position)
+        return snippet_of(hit, hit.fields(), fields)
+
+    def letter_keys(self, docs: np.ndarray) -> list[str]:
+        keys = self.searcher.reader().column_reader("letter_key")
+        return [keys[doc] for doc in docs.tolist()]
+
+    # ------------------------------------------------------------ letters
+
+    def items_of_case(self, case: str) -> dict[int, int]:
+        """Item number -> document number of the letter indexed under `case`."""
+        return {
+            self.searcher.stored_fields(n)["item_no"]: n
+            for n in self.searcher.document_numbers(case=case.lower())
+        }
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(docnum)
+
+    def record(self, docnums) -> dict | None:
+        """The parsed record of the letter whose documents are `docnums`."""
+        for docnum in docnums:
+            packed = self.searcher.stored_fields(docnum).get("letter")
+            if packed:
+                return unpacked_record(packed)
+        return None
+
+    def letters_and_items(self) -> tuple[int, int]:
+        """Letters and items indexed. (The `letter_key` terms would count removed letters
+        too: a deletion hides documents but leaves their terms until segments merge.)"""
+        reader = self.searcher.reader()
+        if not reader.doc_count_all():  # an index of no letters has no columns
+            return 0, 0
+        keys = reader.column_reader("letter_key")
+        return len({keys[doc] for doc in reader.all_doc_ids()}), self.searcher.doc_count()
+
+    def decision_dates(self) -> list:
+        """The dates letters were decided on, each once."""
+        live = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
+        held = self.counts(live, ["decision_date"])["decision_date"]
+        return [long_to_datetime(value).date() for value in held if value is not None]
+
+    # ------------------------------------------------------------ more like this
+
+    def words(self, name: str, text: str) -> list[str]:
+        """The indexed forms of the words of `text` in field `name`, in order."""
+        analyzer = self.searcher.schema[name].analyzer
+        return [token.text for token in analyzer(text, mode="query")]
+
+    def telling_words(self, name: str, text: str, count: int) -> list[tuple[str, float]]:
+        """The `count` words of `text` that most set it apart in field `name`, weighed."""
+        return self.searcher.key_terms_from_text(name, text, count)
+
+    def like(self, terms: list[tuple[str, str, float]], values, unlike_key: str) -> Ranking:
+        """Documents holding any of `terms` (field, indexed word, weight) or `values`
+        (facet field, value, weight), best first, leaving out the letter `unlike_key`."""
+        wanted = [wq.Term(name, word, boost=weight) for name, word, weight in terms]
+        wanted += [wq.Term(name, facet_value(v), boost=weight) for name, v, weight in values]
+        like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", unlike_key))
+        return ranked(self.searcher, like, like)

@@ -1,0 +1,26 @@
+"""Searching an index: hits with snippets, facet counts, letters, outcome statistics,
+similar decisions. Returns plain result objects and prints nothing; render.py shows them."""
+
+from ..engine.query import QueryError
+from ..engine.snippets import Snippet
+from .results import Hit, LetterHits, NotFound, SearchResult, Sort, find_letter, search
+from .similar import similar
+from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
+
+__all__ = [
+    "Group",
+    "Hit",
+    "LetterHits",
+    "NotFound",
+    "OutcomeCounts",
+    "QueryError",
+    "SearchResult",
+    "Snippet",
+    "Sort",
+    "StatsResult",
+    "find_letter",
+    "search",
+    "similar",
+    "stats",
+    "wilson_interval",
+]

@@ -1,0 +1,255 @@
+"""Searching an index: hits with snippets, facet counts, letters. Returns plain result
+objects and prints nothing; render.py shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from ..engine.query import QueryError, ReadQuery, read_query
+from ..engine.ranking import Ranking
+from ..engine.snapshot import Snapshot, open_snapshot
+from ..engine.snippets import Snippet
+from ..fields import ALIASES, FACETS, SNIPPET_FIELDS
+from ..letters import file_digest
+from ..letters.models import Letter
+
+NO_VALUE = "(none)"
+AGE_BAND_YEARS = 10
+
+
+class Sort(StrEnum):
+    relevance = "relevance"
+    decided = "decided"  # oldest first
+    newest = "-decided"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching item."""
+
+    case: str
+    item_no: int
+    item: str
+    outcome: str
+    decision_date: date | None
+    specialties: tuple[str, ...]
+    license_states: tuple[str, ...]
+    drug: str | None
+    category: str | None
+    score: float | None  # None when sorted by date
+    snippet: Snippet
+    path: str
+    letter_key: str
+
+    def to_dict(self) -> dict:
+        return {
+            "case": self.case,
+            "item_no": self.item_no,
+            "item": self.item,
+            "outcome": self.outcome,
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "specialties": list(self.specialties),
+            "license_states": list(self.license_states),
+            "drug": self.drug,
+            "category": self.category,
+            "score": round(self.score, 4) if self.score is not None else None,
+            "snippet": self.snippet.text,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class LetterHits:
+    """One matching letter and its matching items, best first."""
+
+    case: str
+    decision_date: date | None
+    specialties: tuple[str, ...]
+    path: str
+    items: tuple[Hit, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "case": self.case,
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "specialties": list(self.specialties),
+            "path": self.path,
+            "items": [hit.to_dict() for hit in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    explained: str
+    total: int  # matching items
+    page: int
+    limit: int
+    hits: tuple[Hit, ...]  # this page's items (in --letters mode, those of its letters)
+    facets: dict[str, dict[str, int]]  # outcome, then each facet asked for -> value -> items
+    letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
+    total_letters: int | None = None
+
+
+class NotFound(Exception):
+    """No letter (or item) by that case number; the message says which."""
+
+
+def facet_name(name: str) -> str:
+    """A facet named as a user may (any case, an alias). Raises QueryError."""
+    resolved = ALIASES.get(name.lower(), name.lower())
+    if resolved not in FACETS:
+        raise QueryError(f"cannot count by {name!r}; facets: {', '.join(FACETS)}")
+    return resolved
+
+
+def search(
+    index_dir: Path,
+    text: str,
+    *,
+    limit: int = 10,
+    page: int = 1,
+    sort: Sort = Sort.relevance,
+    facets: tuple[str, ...] = (),
+    letters: bool = False,
+) -> SearchResult:
+    """The items matching `text`, page `page` of `limit` (letters, with `letters`), and
+    item counts by outcome and by each of `facets`. Raises QueryError, IndexUnusable."""
+    if limit < 1 or page < 1:
+        raise QueryError("--limit and --page start at 1")
+    wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
+    query = read_query(text)
+    first = (page - 1) * limit
+    with open_snapshot(index_dir) as snapshot:
+        # Every match (the counts need them all); snippets mark the words as written.
+        ranking = ranked(snapshot, query, sort)
+        # An item of a letter whose reviewer has two specialties counts once under each;
+        # an item without a value counts under None.
+        found = snapshot.counts(ranking.docs, wanted)
+        counts = {name: labelled(found[name], name, snapshot.labels) for name in wanted}
+        if letters:
+            grouped, total_letters = letters_on_page(snapshot, ranking, first, limit)
+            hits = tuple(hit for letter in grouped for hit in letter.items)
+        else:
+            grouped, total_letters = None, None
+            shown = range(first, min(first + limit, len(ranking)))
+            hits = tuple(to_hit(snapshot, ranking, position) for position in shown)
+        return SearchResult(
+            query=text,
+            explained=query.explained,
+            total=len(ranking),
+            page=page,
+            limit=limit,
+            hits=hits,
+            facets=counts,
+            letters=grouped,
+            total_letters=total_letters,
+        )
+
+
+def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
+    newest = None if sort is Sort.relevance else sort is Sort.newest
+    return snapshot.rank(query, newest=newest)
+
+
+def shown_value(name: str, value, labels: dict) -> str:
+    """A facet value as a reader sees it: as the letters write it, an age band, "(none)"."""
+    if value is None:
+        return NO_VALUE
+    if name == "age":
+        return age_band(int(value))
+    return labels.get(name, {}).get(str(value), str(value))
+
+
+def age_band(age: int) -> str:
+    start = age // AGE_BAND_YEARS * AGE_BAND_YEARS
+    return f"{start}-{start + AGE_BAND_YEARS - 1}"
+
+
+def labelled(counts: dict, name: str, labels: dict) -> dict[str, int]:
+    """Counts keyed by each value as a reader sees it, most first."""
+    shown: dict[str, int] = {}
+    for value, count in counts.items():
+        label = shown_value(name, value, labels)
+        shown[label] = shown.get(label, 0) + count
+    return dict(sorted(shown.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def letters_on_page(snapshot: Snapshot, ranking: Ranking, first: int, limit: int):
+    """The page's letters in the order of their best item, each with all its matching items."""
+    by_letter: dict[str, list[int]] = {}
+    for position, key in enumerate(snapshot.letter_keys(ranking.docs)):
+        by_letter.setdefault(key, []).append(position)
+    grouped = []
+    for positions in list(by_letter.values())[first : first + limit]:
+        items = tuple(to_hit(snapshot, ranking, position) for position in positions)
+        top = items[0]
+        grouped.append(LetterHits(top.case, top.decision_date, top.specialties, top.path, items))
+    return tuple(grouped), len(by_letter)
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(part for part in (value or "").split(",") if part)
+
+
+def to_hit(snapshot: Snapshot, ranking: Ranking, position: int) -> Hit:
+    found = snapshot.found(ranking, position)
+    stored = found.fields
+    decided = stored.get("decision_date")
+    return Hit(
+        case=stored["case"],
+        item_no=stored["item_no"],
+        item=stored.get("item", ""),
+        outcome=stored["outcome"],
+        decision_date=decided.date() if decided else None,
+        specialties=split_list(stored.get("specialty")),
+        license_states=split_list(stored.get("license_state")),
+        drug=" / ".join(split_list(stored.get("drug"))) or None,  # as `parse` writes it
+        category=stored.get("category") or None,
+        score=found.score,
+        snippet=snapshot.snippet(ranking, position, SNIPPET_FIELDS),
+        path=stored.get("path", ""),
+        letter_key=stored["letter_key"],
+    )
+
+
+# ---------------------------------------------------------------- one letter
+
+
+def items_of_case(snapshot: Snapshot, index_dir: Path, case: str) -> dict[int, int]:
+    """Item number -> document number of the letter indexed under `case`. Raises NotFound."""
+    docs = snapshot.items_of_case(case)
+    if not docs:
+        raise NotFound(f"no letter {case} in the index at {index_dir}")
+    return docs
+
+
+def check_item(case: str, item: int, numbers) -> None:
+    if item not in numbers:
+        raise NotFound(f"{case} has no item {item}; its items are 1-{max(numbers, default=0)}")
+
+
+def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Letter, list[str]]:
+    """The letter indexed under `case` (with only its item `item`, when given), as it was
+    parsed when indexed, and warnings about its source file. Raises NotFound,
+    IndexUnusable."""
+    with open_snapshot(index_dir) as snapshot:
+        docs = items_of_case(snapshot, index_dir, case)
+        record = snapshot.record(sorted(docs.values()))
+        manifest = snapshot.manifest()
+    letter = Letter.from_dict(record)
+    path = Path(letter.path)
+    warnings = []
+    if not path.exists():
+        warnings.append(f"its file {path} is no longer there; shown as it was indexed")
+    elif manifest.get(letter.path, {}).get("sha256") != file_digest(path):
+        warnings.append(
+            f"{path} has changed since it was indexed; run `imr-search index` to update"
+        )
+    if item is not None:
+        check_item(case, item, [i.position for i in letter.items])
+        letter = replace(letter, items=tuple(i for i in letter.items if i.position == item))
+    return letter, warnings

@@ -1,0 +1,143 @@
+"""Outcome statistics: how often the denials of the matching items were overturned, by
+one or two fields, each rate with its 95% Wilson interval."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine.query import QueryError, read_query
+from ..engine.snapshot import open_snapshot
+from ..fields import ALIASES, FACETS
+from .results import facet_name, shown_value
+
+Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class OutcomeCounts:
+    """How a set of decided items came out, with the overturn rate's 95% Wilson interval."""
+
+    items: int
+    upheld: int
+    overturned: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.overturned / self.items if self.items else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return wilson_interval(self.overturned, self.items)
+
+    def to_dict(self) -> dict:
+        low, high = self.interval or (None, None)
+        return {
+            "items": self.items,
+            "upheld": self.upheld,
+            "overturned": self.overturned,
+            "rate": self.rate,
+            "ci_low": low,
+            "ci_high": high,
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    values: dict[str, str]  # grouping field -> value as the letters write it, or "other"
+    counts: OutcomeCounts
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    query: str
+    explained: str
+    by: tuple[str, ...]
+    groups: tuple[Group, ...]  # most items first, "other" last
+    total: OutcomeCounts
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The Wilson score interval for a binomial proportion: unlike the normal approximation
+    it stays within 0..1 and is sound for small counts and rates near 0."""
+    if trials == 0:
+        return None
+    p = successes / trials
+    spread = z * z / trials
+    centre = (p + spread / 2) / (1 + spread)
+    half = z * math.sqrt(p * (1 - p) / trials + spread / (4 * trials)) / (1 + spread)
+    # Rounded: at 0 or all successes an end is exactly 0 or 1, not 1e-17 off.
+    return round(max(0.0, centre - half), 12), round(min(1.0, centre + half), 12)
+
+
+def group_name(name: str) -> str:
+    """A `--by` field: any facet but outcome (every group is split by it), or age (bands)."""
+    resolved = ALIASES.get(name.lower(), name.lower())
+    if resolved == "outcome":
+        raise QueryError("cannot group by outcome: each group is counted by outcome already")
+    if resolved == "age":
+        return resolved
+    try:
+        return facet_name(name)
+    except QueryError:
+        groupable = ", ".join(f for f in (*FACETS, "age") if f != "outcome")
+        raise QueryError(f"cannot group by {name!r}; fields: {groupable}") from None
+
+
+def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> StatsResult:
+    """Outcome counts and overturn rates of the items matching `text`, grouped by one or two
+    fields; groups of fewer than `minimum` items are folded into one "other" group. An item
+    with two values of a field (two specialties) counts once under each. Items without an
+    outcome (letters whose items could not be read) are left out. Raises QueryError,
+    IndexUnusable."""
+    fields = tuple(dict.fromkeys(map(group_name, by)))
+    if not 1 <= len(fields) <= 2:
+        raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
+    query = read_query(text)
+    with open_snapshot(index_dir) as snapshot:
+        docnums = snapshot.rank(query).docs
+        outcomes = snapshot.groups(docnums, "outcome")
+        by_value = [
+            labelled_groups(snapshot.groups(docnums, name), name, snapshot.labels)
+            for name in fields
+        ]
+    upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
+
+    def counted(docs: set[int]) -> OutcomeCounts:
+        u, o = len(docs & upheld), len(docs & overturned)
+        return OutcomeCounts(u + o, u, o)
+
+    combos: list[tuple[dict[str, str], set[int]]] = [({}, upheld | overturned)]
+    for name, values in zip(fields, by_value, strict=True):
+        combos = [
+            ({**chosen, name: value}, docs & more)
+            for chosen, docs in combos
+            for value, more in values.items()
+        ]
+    groups = [Group(values, counted(docs)) for values, docs in combos]
+    groups = [group for group in groups if group.counts.items]
+    groups.sort(key=lambda g: (-g.counts.items, list(g.values.values())))
+    kept = [group for group in groups if group.counts.items >= minimum]
+    folded = [group for group in groups if group.counts.items < minimum]
+    if folded:
+        kept.append(
+            Group(
+                {name: OTHER for name in fields},
+                OutcomeCounts(
+                    sum(g.counts.items for g in folded),
+                    sum(g.counts.upheld for g in folded),
+                    sum(g.counts.overturned for g in folded),
+                ),
+            )
+        )
+    return StatsResult(text, query.explained, fields, tuple(kept), counted(upheld | overturned))
+
+
+def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
+    """Groups of one field keyed by each value as a reader sees it."""
+    shown: dict[str, set[int]] = {}
+    for value, docs in groups.items():
+        shown.setdefault(shown_value(name, value, labels), set()).update(docs)
+    return shown
