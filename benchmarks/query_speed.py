@@ -22,6 +22,8 @@ from pathlib import Path
 
 FACETS = ("specialty", "year", "category")
 TEXT_FIELDS = ("item", "rationale", "summary", "guideline")
+# What bare words search in every engine: the item's own text, as imr-search reads them.
+DEFAULT_TEXT = ("item", "rationale", "guideline")
 HITS = 10
 
 # (imr-search, plain Whoosh, tantivy, SQLite (FTS5 MATCH or None, SQL condition or None)):
@@ -193,7 +195,7 @@ def plain_whoosh_engine(index_dir: Path, documents: list[dict]):
         writer.add_document(**{k: v for k, v in fields.items() if v is not None})
     writer.commit()
     searcher = ix.searcher()
-    parser = MultifieldParser(list(TEXT_FIELDS), schema)
+    parser = MultifieldParser(list(DEFAULT_TEXT), schema)
     groupedby = {
         name: sorting.FieldFacet(name, allow_overlap=True, maptype=sorting.Count)
         for name in ("outcome", *FACETS)
@@ -237,7 +239,7 @@ def tantivy_engine(index_dir: Path, documents: list[dict]):
     aggregations = {name: {"terms": {"field": name, "size": 1000}} for name in ("outcome", *FACETS)}
 
     def run(text: str) -> int:
-        query = ix.parse_query(text, list(TEXT_FIELDS))
+        query = ix.parse_query(text, list(DEFAULT_TEXT))
         found = searcher.search(query, HITS, count=True)
         searcher.aggregate(query, aggregations)
         snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "rationale")
@@ -302,6 +304,8 @@ def sqlite_engine(path: Path, documents: list[dict]):
 
     def run(query: tuple[str | None, str | None]) -> int:
         match, condition = query
+        if match:  # FTS5's column filter: the item's own text
+            match = f"{{{' '.join(DEFAULT_TEXT)}}} : ({match})"
         where = " AND ".join(
             part
             for part in (
