@@ -431,3 +431,40 @@ def test_bad_queries_say_where_and_what(text, message):
     with pytest.raises(QueryError) as raised:
         parse_query(text)
     assert message in str(raised.value)
+
+
+def test_counts_are_about_the_items_own_text(index_dir, letters):
+    """A phrase counts the items whose own text has it; a summary that has it does not
+    make its letter's other items count."""
+    from imr_search.search import stats
+
+    own = items_where(letters, says(r"\bphysical\s+therap(y|ies)\b"))
+    by_summary = items_where(letters, summary_says(r"\bphysical\s+therap(y|ies)\b"))
+    assert own and by_summary - own  # letters whose summary has it beside other items
+    assert found(index_dir, '"physical therapy"') == own
+    assert stats(index_dir, '"physical therapy"', ("category",)).total.items == len(own)
+    assert found(index_dir, 'summary:"physical therapy"') == by_summary
+
+
+def test_guideline_means_either_citation_never_across_them(index_dir, letters):
+    def citations(letter, item):
+        return [item.claims_guideline.text, item.maximus_guideline.text]
+
+    def joined(letter, item):
+        return [item.claims_guideline.text + "\n" + item.maximus_guideline.text]
+
+    seam = r"\bchapter\W+decision\b"  # the end of the claims citation, the start of the other
+    across = items_where(letters, says(seam, within=joined)) - items_where(
+        letters, says(seam, within=citations)
+    )
+    assert across  # a phrase that only the seam between the two citations would make
+    assert found(index_dir, 'guideline:"chapter decision"') == items_where(
+        letters, says(seam, within=citations)
+    )
+    chronic = r"\bchronic\s+pain\b"
+    assert found(index_dir, 'guideline:"chronic pain"') == items_where(
+        letters, says(chronic, within=citations)
+    )
+    assert found(index_dir, 'maximus_guideline:"chronic pain"') == items_where(
+        letters, says(chronic, within=lambda letter, item: [item.maximus_guideline.text])
+    )

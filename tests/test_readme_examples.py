@@ -1,0 +1,192 @@
+"""The README's example outputs are what the commands print on `corpus/`, and every count
+and rate in them is recomputed here from the letters: the truth rows, the letters' own
+text, and an overturn interval found by bisection rather than by the code's formula."""
+
+import json
+import math
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from imr_search.cli import app
+
+from .conftest import CORPUS, ROOT, truth_rows
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+Z_95 = 1.959963984540054
+
+
+def block_after(command: str) -> str:
+    """The fenced block that follows the fenced block whose first line is `command`; or,
+    where the command opens a block of its own output, the rest of that block."""
+    blocks = re.findall(r"```\n(.*?)```", README, re.S)
+    for at, block in enumerate(blocks):
+        lines = block.splitlines()
+        if lines and lines[0] == command:
+            rest = lines[1:]
+            if rest and not rest[0].startswith("imr-search "):  # its output, in its block
+                return "\n".join(rest) + "\n"
+            return blocks[at + 1]
+    raise AssertionError(f"no README block opens with {command!r}")
+
+
+def printed(index_dir, args: list[str], columns: int) -> str:
+    result = CliRunner().invoke(
+        app, [*args, "--index", str(index_dir), "--no-color"], env={"COLUMNS": str(columns)}
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout.replace(str(CORPUS), "/home/me/imr-search/corpus")
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
+
+
+# (the command as the README shows it, how wide a terminal its output was printed on)
+EXAMPLES = [
+    ("""imr-search query '"acute exacerbation" AND outcome:Upheld' --limit 2""", 100),
+    ("imr-search stats '*' --by specialty --min 5", 80),
+    ("imr-search similar CM16-0238035#5 --limit 2", 100),
+    ("imr-search query 'drug:flexeril decided:2017' --format json --limit 1", 100),
+]
+
+
+@pytest.mark.parametrize("command, columns", EXAMPLES)
+def test_an_example_output_is_what_the_command_prints(index_dir, command, columns):
+    args = re.findall(r"'[^']*'|\S+", command)[1:]
+    args = [arg.strip("'") for arg in args]
+    assert printed(index_dir, args, columns) == block_after(command)
+
+
+def wilson_by_bisection(successes: int, trials: int) -> tuple[float, float]:
+    """The rates p whose score test |p̂ - p| / sqrt(p(1-p)/n) equals z, found by bisection."""
+    observed = successes / trials
+
+    def gap(p: float) -> float:
+        return abs(observed - p) / math.sqrt(p * (1 - p) / trials) - Z_95
+
+    def root(low: float, high: float) -> float:
+        for _ in range(200):
+            middle = (low + high) / 2
+            if (gap(low) > 0) == (gap(middle) > 0):
+                low = middle
+            else:
+                high = middle
+        return (low + high) / 2
+
+    inside = min(max(observed, 1e-12), 1 - 1e-12)  # the score test divides by p(1 - p)
+    lower = 0.0 if successes == 0 else root(1e-12, inside)
+    upper = 1.0 if successes == trials else root(inside, 1 - 1e-12)
+    return lower, upper
+
+
+def own_text_items(letters, pattern: str) -> list:
+    """The items whose own text (heading, rationale, either citation) has `pattern`."""
+    return [
+        item
+        for letter in letters
+        for item in letter.items
+        if any(
+            re.search(pattern, text, re.I)
+            for text in (
+                item.item,
+                item.rationale,
+                item.claims_guideline.text,
+                item.maximus_guideline.text,
+            )
+        )
+    ]
+
+
+def test_the_query_example_counts_the_upheld_items_that_say_it(letters):
+    shown = block_after(EXAMPLES[0][0])
+    expected = [
+        item
+        for item in own_text_items(letters, r"\bacute\s+exacerbations?\b")
+        if item.outcome == "Upheld"
+    ]
+    assert f"{len(expected)} items match; showing 1-2 (page 1)" in shown
+    assert re.search(rf"│ Upheld\s+│\s+{len(expected)} │\s+100% │", shown)
+
+
+def test_the_stats_example_is_the_truth_rows_by_specialty():
+    shown = block_after(EXAMPLES[1][0])
+    groups: dict[str, list[int]] = {}
+    for row in truth_rows():
+        names = {
+            re.sub(r"\s+", " ", s.replace("&", "and")).strip().lower() for s in row["specialties"]
+        }
+        for name in names:
+            counts = groups.setdefault(name, [0, 0])
+            counts[0] += len(row["items"])
+            counts[1] += sum(item["outcome"] == "Overturned" for item in row["items"])
+    ordered = sorted(groups.items(), key=lambda pair: (-pair[1][0], pair[0]))
+    kept = [counts for _, counts in ordered if counts[0] >= 5]
+    folded = [counts for _, counts in ordered if counts[0] < 5]
+    items = sum(len(row["items"]) for row in truth_rows())
+    overturned = sum(i["outcome"] == "Overturned" for row in truth_rows() for i in row["items"])
+    expected = [*kept, [sum(c[0] for c in folded), sum(c[1] for c in folded)], [items, overturned]]
+    rows = re.findall(r"(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)% \(([\d.]+)–([\d.]+)\)", shown)
+    assert len(rows) == len(expected)
+    for (n, up, over, rate, low, high), (items, overturned) in zip(rows, expected, strict=True):
+        assert (int(n), int(up), int(over)) == (items, items - overturned, overturned)
+        assert float(rate) == round(100 * overturned / items, 1)
+        lower, upper = wilson_by_bisection(overturned, items)
+        assert (float(low), float(high)) == (round(100 * lower, 1), round(100 * upper, 1))
+
+
+def test_the_stats_json_example_is_the_tools_and_the_truths(index_dir):
+    block = re.search(r"```\n(\{\"type\": \"group\".*?)```", README, re.S).group(1)
+    first, *_, summary = [json.loads(line) for line in block.splitlines() if line != "..."]
+    lines = printed(index_dir, ["stats", "*", "--by", "category", "--format", "json"], 100)
+    printed_lines = [json.loads(line) for line in lines.splitlines()]
+    assert first == printed_lines[0] and summary == printed_lines[-1]
+    rows = truth_rows()
+    items = sum(len(row["items"]) for row in rows)
+    overturned = sum(i["outcome"] == "Overturned" for row in rows for i in row["items"])
+    assert (summary["items"], summary["overturned"]) == (items, overturned)
+    for line in (first, summary):
+        lower, upper = wilson_by_bisection(line["overturned"], line["items"])
+        assert line["ci_low"] == pytest.approx(lower, abs=1e-9)
+        assert line["ci_high"] == pytest.approx(upper, abs=1e-9)
+
+
+def test_the_similar_example_shows_each_item_as_decided():
+    shown = block_after(EXAMPLES[2][0])
+    outcomes = {
+        ((row["case"] or row["file"].split("/")[-1].rsplit(".", 1)[0]), n): item["outcome"]
+        for row in truth_rows()
+        for n, item in enumerate(row["items"], start=1)
+    }
+    hits = re.findall(r"│ (\S+)\s+│\s+(\d+) │ (Upheld|Overturned)", shown)
+    assert hits
+    for case, number, outcome in hits:
+        assert outcomes[(case, int(number))] == outcome
+    for outcome, count in {o: [h[2] for h in hits].count(o) for _, _, o in hits}.items():
+        assert re.search(rf"│ {outcome}\s+│\s+{count} │", shown)
+
+
+def test_the_json_example_counts_the_flexeril_items_decided_in_2017():
+    shown = block_after(EXAMPLES[3][0]).splitlines()
+    summary = json.loads(shown[-1])
+    expected = [
+        (row["case"], item["item"])
+        for row in truth_rows()
+        if (row.get("decision_date") or "").startswith("2017")
+        for item in row["items"]
+        if re.search(r"flexeril|cyclobenzaprine", item["item"], re.I)
+    ]
+    assert summary["total"] == len(expected)
+    hit = json.loads(shown[0])
+    assert (hit["case"], hit["item"]) in expected
+
+
+def test_the_index_example_counts_the_corpus():
+    rows = truth_rows()
+    corpus = [
+        r
+        for r in rows
+        if (CORPUS / r["file"].split("/")[-1]).exists()
+        or (CORPUS / (r["file"].split("/")[-1].rsplit(".", 1)[0] + ".pdf")).exists()
+    ]
+    line = next(line for line in README.splitlines() if line.startswith("indexed 25 letters"))
+    letters, items = map(int, re.match(r"indexed (\d+) letters, (\d+) items", line).groups())
+    assert (letters, items) == (len(corpus), sum(len(r["items"]) for r in corpus))
