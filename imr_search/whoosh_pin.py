@@ -39,6 +39,6 @@ def check_whoosh() -> None:
     if rival:
         fix = f"pip uninstall -y whoosh {DISTRIBUTION.lower()} && {fix}"
     raise WrongWhoosh(
-        f"imr-search needs {DISTRIBUTION} {VERSION} exactly, but finds "
+        f"this version needs {DISTRIBUTION} {VERSION} exactly, but finds "
         f"{' and '.join(seen) or 'no Whoosh'}; run `{fix}`"
     )
