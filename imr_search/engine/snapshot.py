@@ -24,11 +24,13 @@ from .store import Opened, StoreFiles, opened_generation
 
 @dataclass(frozen=True)
 class Found:
-    """One matching document: its stored fields, its score (None when ordered by date)."""
+    """One matching document: its stored fields, its score (None when ordered by date),
+    and the sentence the query matched."""
 
     docnum: int
     fields: dict
     score: float | None
+    snippet: Snippet | None  # None where no field was asked for it
 
 
 @contextmanager
@@ -75,13 +77,13 @@ class Snapshot:
         """value -> the set of `docs` holding it (None: no value)."""
         return docs_by_value(self.store, self.searcher, docs, name)
 
-    def found(self, ranking: Ranking, position: int) -> Found:
+    def found(self, ranking: Ranking, position: int, snippet_fields: tuple[str, ...] = ()) -> Found:
+        """The match at `position`, with its sentence from the first of `snippet_fields`
+        the query matched."""
         hit = ranking.hit(position)
-        return Found(hit.docnum, hit.fields(), hit.score)
-
-    def snippet(self, ranking: Ranking, position: int, fields: tuple[str, ...]) -> Snippet:
-        hit = ranking.hit(position)
-        return snippet_of(hit, hit.fields(), fields)
+        fields = hit.fields()
+        snippet = snippet_of(hit, fields, snippet_fields) if snippet_fields else None
+        return Found(hit.docnum, fields, hit.score, snippet)
 
     def letter_keys(self, docs: np.ndarray) -> list[str]:
         keys = self.searcher.reader().column_reader("letter_key")

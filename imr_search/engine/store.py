@@ -115,6 +115,9 @@ def lease(path: Path, exclusive: bool = False, wait: bool = True) -> Iterator[bo
     except FileNotFoundError:  # its folder went with its store
         yield False
         return
+    except PermissionError:  # a read-only index: no run can change it under a reader
+        yield not exclusive
+        return
     try:
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         try:

@@ -196,7 +196,7 @@ def split_list(value: str | None) -> tuple[str, ...]:
 
 
 def to_hit(snapshot: Snapshot, ranking: Ranking, position: int) -> Hit:
-    found = snapshot.found(ranking, position)
+    found = snapshot.found(ranking, position, SNIPPET_FIELDS)
     stored = found.fields
     decided = stored.get("decision_date")
     return Hit(
@@ -210,7 +210,7 @@ def to_hit(snapshot: Snapshot, ranking: Ranking, position: int) -> Hit:
         drug=" / ".join(split_list(stored.get("drug"))) or None,  # as `parse` writes it
         category=stored.get("category") or None,
         score=found.score,
-        snippet=snapshot.snippet(ranking, position, SNIPPET_FIELDS),
+        snippet=found.snippet,
         path=stored.get("path", ""),
         letter_key=stored["letter_key"],
     )
