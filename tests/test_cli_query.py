@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from imr_search.cli import app
 from imr_search.indexer import index_paths
-from imr_search.letters import read_letter
 from imr_search.search import search
 
 from .conftest import CORPUS
+from .oracles import category_of, drugs_named, raw_items, raw_summary, truth_row
 
 README_QUERY = '"acute exacerbation" AND outcome:Upheld'
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;")
@@ -202,38 +202,50 @@ def test_colour_only_on_request_of_a_terminal(index_dir):
 # ---------------------------------------------------------------- show
 
 
+SHOWN = "CM17-0019120"  # a letter of two items, from a PDF
+
+
+def opening(text: str, words: int) -> str:
+    return " ".join(text.split()[:words])
+
+
 def test_show_prints_the_whole_letter(index_dir):
-    path = CORPUS / "CM17-0019120.pdf"
-    letter = read_letter(path)
-    result = run("show", letter.case.lower(), "--index", str(index_dir))
+    row = truth_row(SHOWN)
+    result = run("show", SHOWN.lower(), "--index", str(index_dir))
     assert result.exit_code == 0, result.stderr
     flat = " ".join(result.stdout.split())
-    assert letter.decision_date.isoformat() in flat
-    assert " ".join(letter.summary.split()[:12]) in flat
-    assert ", ".join(letter.specialties) in flat
-    for item in letter.items:
-        assert f"#{item.position} " in flat and item.outcome in flat
-        assert " ".join(item.rationale.split()[:12]) in flat
-        assert " ".join(item.maximus_guideline.text.split()[:6]) in flat
-    assert path.name in result.stdout
+    assert row["decision_date"] in flat
+    assert opening(raw_summary(row), 12) in flat
+    assert ", ".join(row["specialties"]) in flat
+    for n, (item, raw) in enumerate(zip(row["items"], raw_items(row), strict=True), start=1):
+        assert f"#{n} " in flat and item["outcome"] in flat
+        assert opening(raw.rationale, 12) in flat
+        assert opening(raw.maximus_guideline, 6) in flat
+    assert f"{SHOWN}.pdf" in result.stdout
 
 
 def test_show_one_item(index_dir):
-    letter = read_letter(CORPUS / "CM17-0019120.pdf")
-    result = run("show", letter.case, "--item", "2", "--index", str(index_dir))
+    row = truth_row(SHOWN)
+    result = run("show", SHOWN, "--item", "2", "--index", str(index_dir))
     flat = " ".join(result.stdout.split())
-    assert "#2 " in flat and " ".join(letter.items[1].rationale.split()[:12]) in flat
-    assert "#1 " not in flat and letter.items[0].item.split()[0] not in flat
-    assert " ".join(letter.summary.split()[:12]) in flat
+    assert "#2 " in flat and opening(raw_items(row)[1].rationale, 12) in flat
+    assert "#1 " not in flat and row["items"][0]["item"].split()[0] not in flat
+    assert opening(raw_summary(row), 12) in flat
 
 
 def test_show_one_item_as_json(index_dir):
-    letter = read_letter(CORPUS / "CM17-0019120.pdf")
-    result = run("show", letter.case, "--item", "2", "--index", str(index_dir), "-f", "json")
+    row = truth_row(SHOWN)
+    result = run("show", SHOWN, "--item", "2", "--index", str(index_dir), "-f", "json")
     assert result.exit_code == 0
     (record,) = json_records(result)
-    assert record["case"] == letter.case
-    assert record["items"] == [letter.items[1].to_dict()]
+    assert record["case"] == SHOWN
+    (item,) = record["items"]
+    truth, raw = row["items"][1], raw_items(row)[1]
+    assert (item["position"], item["item"], item["outcome"]) == (2, truth["item"], truth["outcome"])
+    assert " ".join(item["rationale"].split()) == raw.rationale
+    assert " ".join(item["maximus_guideline"]["text"].split()) == raw.maximus_guideline
+    drug = " / ".join(drugs_named(truth["item"])) or None
+    assert (item["category"], item["drug"]) == (category_of(truth["item"]), drug)
 
 
 @pytest.mark.parametrize(

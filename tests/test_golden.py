@@ -30,8 +30,9 @@ CASES = [(row, path) for row in truth_rows() for path in shapes(row)]
 def test_every_shape_is_covered():
     kinds = {path.suffix if "variants" not in str(path) else path.suffixes[0] for _, path in CASES}
     assert kinds == {".txt", ".pdf", ".layout", ".raw"}
-    assert len(truth_rows()) == 25
-    assert sum(path.suffix == ".pdf" for _, path in CASES) == 20
+    corpus = sorted(path.name for path in CORPUS.iterdir())
+    assert len(truth_rows()) == len(corpus)  # a truth row for every letter of the corpus
+    assert sorted(path.name for _, path in CASES if path.parent == CORPUS) == corpus
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,12 @@
 """Ranking over arrays (ranking.py) gives exactly Whoosh's own search: the same items in
 the same order with the same scores, for every kind of query, on an index of several
-segments with deleted documents and posting lists of many blocks."""
+segments with deleted documents and posting lists of many blocks.
 
+Whoosh is given the query as the parser reads it, its date and number ranges Whoosh's own
+NumericRange over the indexed terms; imr-search runs it with those ranges read from its
+value tables (facets.with_table_ranges), so the tables' ranges are checked here too."""
+
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +18,7 @@ from hypothesis import strategies as st
 from whoosh import sorting
 from whoosh.query import DateRange
 
-from imr_search.engine.facets import with_table_ranges
+from imr_search.engine.facets import TableRange, with_table_ranges
 from imr_search.engine.query import parse_query
 from imr_search.engine.ranking import (
     POSITION_BITS,
@@ -28,7 +33,7 @@ from imr_search.engine.writer import BLOCK_POSTINGS
 from imr_search.indexer import index_paths
 from imr_search.search import search
 
-from .conftest import CORPUS, whoosh_index
+from .conftest import CORPUS, truth_rows, whoosh_index
 from .test_index import many_letters
 
 # 600 copies of the seed letters give common terms several blocks (BLOCK_POSTINGS a block).
@@ -64,12 +69,25 @@ QUERIES = [
     "decided:[2016-12-01 TO 2016-12-31]",
     "injured:<2010 AND age:[40 TO 60]",
     "item_no:2",
-    "item_no:[1 TO 2] drug:cyclobenzaprine",  # a range Whoosh's own matcher reads
+    "item_no:[1 TO 2] drug:cyclobenzaprine",
     "case:CM16-0230651 OR sex:female",  # unscored fields: the weight is the score
     "source:odg AND year:[2016 TO 2017]",
+    # Ranges whose ends are values letters hold (test_range_ends_are_held): in or out.
+    "age:[55 TO 60]",
+    "age:{32 TO 55}",
+    "decided:[2016-12-09 TO 2017-01-09]",
+    "decided:{2016-12-09 TO 2017-01-09}",
     "*",
     "zyzzyva",
 ]
+
+
+def test_range_ends_are_held():
+    """The ranges of QUERIES end on values the letters hold, where a range's end is decided."""
+    ages = {row.get("age") for row in truth_rows()}
+    decided = {row.get("decision_date") for row in truth_rows()}
+    assert {32, 55, 60} <= ages
+    assert {"2016-12-09", "2017-01-09"} <= decided
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +124,12 @@ def test_the_index_has_segments_with_deletions(updated_index):
 def test_same_items_order_and_scores_as_whoosh(updated_index, text):
     parsed = parse_query(text)
     run = with_table_ranges(parsed, updated_index)
+    table_ranges = any(isinstance(leaf, TableRange) for leaf in run.leaves())
+    assert table_ranges == bool(
+        re.search(r"\b(?:decided|injured|age|year):|\bitem_no:[\[{<>]", text)
+    )
     with whoosh_index(updated_index).searcher() as searcher:
-        expected = searcher.search(run, limit=None).top_n
+        expected = searcher.search(parsed, limit=None).top_n
         ranking = ranked(searcher, run, parsed)
         found = list(zip(ranking.scores.tolist(), ranking.docs.tolist(), strict=True))
     assert [doc for _, doc in found] == [doc for _, doc in expected]
@@ -128,7 +150,7 @@ def test_search_results_are_whoosh_ranked(updated_index):
     text = "summary:radiculopathy lumbar"
     result = search(updated_index, text, limit=5, page=2)
     with whoosh_index(updated_index).searcher() as searcher:
-        expected = searcher.search(with_table_ranges(parse_query(text), updated_index), limit=None)
+        expected = searcher.search(parse_query(text), limit=None)
         page = [(hit["case"], hit["item_no"]) for hit in expected[5:10]]
     assert [(hit.case, hit.item_no) for hit in result.hits] == page
     assert result.total == len(expected)
@@ -149,13 +171,14 @@ def whoosh_date_order(newest: bool) -> sorting.MultiFacet:
 
 @pytest.mark.parametrize("newest", [False, True])
 @pytest.mark.parametrize(
-    "text", ["*", "summary:radiculopathy", '"medically necessary" NOT outcome:upheld']
+    "text",
+    ["*", "summary:radiculopathy", '"medically necessary" NOT outcome:upheld', "age:[30 TO 50]"],
 )
 def test_date_order_is_whoosh_sorted_order(updated_index, text, newest):
     parsed = parse_query(text)
     run = with_table_ranges(parsed, updated_index)
     with whoosh_index(updated_index).searcher() as searcher:
-        expected = searcher.search(run, limit=None, sortedby=whoosh_date_order(newest))
+        expected = searcher.search(parsed, limit=None, sortedby=whoosh_date_order(newest))
         found = by_date(searcher, run, parsed, updated_index, newest)
         assert found.docs.tolist() == [doc for _, doc in expected.top_n]
         undated = [hit for hit in found.hits(0, len(found)) if hit.get("decision_date") is None]

@@ -1,116 +1,170 @@
-"""Outcome statistics and similar decisions over a real index of the sample corpus; the
-expected counts come from the truth rows and the letters themselves."""
+"""Outcome statistics and similar decisions over a real index of the sample corpus. The
+expected counts come from the truth rows and from tests/oracles.py's rules over the items'
+text; the expected intervals from the Wilson interval's definition, solved here."""
 
 import csv
 import io
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from statistics import NormalDist
 
 import pytest
 from typer.testing import CliRunner
 
 from imr_search.cli import app
 from imr_search.engine.query import QueryError
-from imr_search.engine.schema import facet_value
 from imr_search.search import NotFound, similar, stats, wilson_interval
 
 from .conftest import truth_rows
+from .oracles import (
+    TruthItem,
+    category_of,
+    drug_class_of,
+    drugs_named,
+    facet_key,
+    raw_item,
+    sources_of,
+    truth_items,
+)
+
+NONE = "(none)"
 
 
-def truth_values(row: dict, field: str) -> set[str]:
-    """A truth row's values of a grouping field, normalised as facets are."""
+def truth_values(item: TruthItem, field: str) -> set[str]:
+    """An item's values of a grouping field, from its truth row or its text."""
+    row = item.row
     if field == "specialty":
-        return {facet_value(v) for v in row["specialties"]}
+        return {facet_key(v) for v in row["specialties"]} or {NONE}
     if field == "license_state":
-        return {facet_value(v) for v in row["license_states"]}
+        return {facet_key(v) for v in row["license_states"]} or {NONE}
     if field == "year":
-        return {row["decision_date"][:4]} if row.get("decision_date") else {"(none)"}
+        return {row["decision_date"][:4]} if row.get("decision_date") else {NONE}
     if field == "age":
         age = row.get("age")
-        return {f"{age // 10 * 10}-{age // 10 * 10 + 9}"} if age is not None else {"(none)"}
-    return {row.get(field) or "(none)"}
+        return {f"{age // 10 * 10}-{age // 10 * 10 + 9}"} if age is not None else {NONE}
+    if field == "sex":
+        return {row.get("sex") or NONE}
+    if field == "category":
+        return {category_of(item.item)}
+    if field == "drug":
+        return set(drugs_named(item.item)) or {NONE}
+    if field == "drug_class":
+        return {facet_key(drug_class_of(item.item) or NONE)}
+    if field == "guideline_source":
+        return {facet_key(source) for source in sources_of(raw_item(item).maximus_guideline)}
+    raise AssertionError(field)
 
 
-def truth_counts(fields: tuple[str, ...]) -> dict[tuple[str, ...], tuple[int, int]]:
-    """(value, ...) -> (items, overturned), an item counted once under each value."""
-    counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for row in truth_rows():
+Counts = tuple[int, int, int]  # items, upheld, overturned
+
+
+def truth_counts(fields: tuple[str, ...], keep=lambda item: True) -> dict[tuple, Counts]:
+    """(value, ...) -> (items, upheld, overturned), an item counted once under each value."""
+    counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for item in truth_items():
+        if not keep(item):
+            continue
         combos = [()]
         for field in fields:
-            combos = [combo + (value,) for combo in combos for value in truth_values(row, field)]
+            combos = [combo + (value,) for combo in combos for value in truth_values(item, field)]
         for combo in combos:
-            for item in row["items"]:
-                counts[combo][0] += 1
-                counts[combo][1] += item["outcome"] == "Overturned"
+            counts[combo][0] += 1
+            counts[combo][1] += item.outcome == "Upheld"
+            counts[combo][2] += item.outcome == "Overturned"
     return {key: tuple(value) for key, value in counts.items()}
 
 
-def found_counts(result) -> dict[tuple[str, ...], tuple[int, int]]:
+def found_counts(result) -> dict[tuple[str, ...], Counts]:
     return {
-        tuple(facet_value(v) if v != "(none)" else v for v in group.values.values()): (
+        tuple(facet_key(v) for v in group.values.values()): (
             group.counts.items,
+            group.counts.upheld,
             group.counts.overturned,
         )
         for group in result.groups
     }
 
 
-@pytest.mark.parametrize(
-    "by", [("specialty",), ("state",), ("year",), ("sex",), ("age",), ("state", "year")]
-)
-def test_counts_and_rates_equal_truth(index_dir, by):
-    result = stats(index_dir, "*", by)
-    fields = result.by
-    expected = truth_counts(fields)
+Z = NormalDist().inv_cdf(0.975)
+
+
+def wilson_by_bisection(successes: int, trials: int) -> tuple[float, float]:
+    """The Wilson interval from its definition: the proportions p that the score test at
+    95% does not reject, |p̂ - p| <= z * sqrt(p(1 - p) / n). Its ends are where equality
+    holds, one on either side of p̂, each found by halving an interval that holds it."""
+    observed = successes / trials
+
+    def rejected(p: float) -> bool:
+        return (observed - p) ** 2 > Z * Z * p * (1 - p) / trials
+
+    def boundary(inside: float, outside: float) -> float:
+        for _ in range(100):
+            middle = (inside + outside) / 2
+            inside, outside = (inside, middle) if rejected(middle) else (middle, outside)
+        return (inside + outside) / 2
+
+    low = 0.0 if not rejected(0.0) else boundary(observed, 0.0)
+    high = 1.0 if not rejected(1.0) else boundary(observed, 1.0)
+    return low, high
+
+
+def assert_counts_and_intervals(result, expected: dict[tuple, Counts]) -> None:
     assert found_counts(result) == expected
     for group in result.groups:
-        counts = group.counts
-        assert counts.upheld + counts.overturned == counts.items
-        assert counts.rate == counts.overturned / counts.items
-        assert counts.interval == wilson_interval(counts.overturned, counts.items)
-    items = [g.counts.items for g in result.groups]
-    assert items == sorted(items, reverse=True)
-    rows = truth_rows()
-    assert result.total.items == sum(len(row["items"]) for row in rows)
-    assert result.total.overturned == sum(
-        item["outcome"] == "Overturned" for row in rows for item in row["items"]
+        items, _, overturned = expected[tuple(facet_key(v) for v in group.values.values())]
+        assert group.counts.rate == pytest.approx(overturned / items)
+        assert group.counts.interval == pytest.approx(
+            wilson_by_bisection(overturned, items), abs=1e-9
+        )
+
+
+GROUPINGS = [
+    (("specialty",), ("specialty",)),
+    (("state",), ("license_state",)),
+    (("year",), ("year",)),
+    (("sex",), ("sex",)),
+    (("age",), ("age",)),
+    (("state", "year"), ("license_state", "year")),
+    (("category",), ("category",)),
+    (("drug",), ("drug",)),
+    (("drug_class",), ("drug_class",)),
+    (("source",), ("guideline_source",)),
+]
+
+
+@pytest.mark.parametrize("by, fields", GROUPINGS, ids=["+".join(by) for by, _ in GROUPINGS])
+def test_counts_rates_and_intervals_equal_truth(index_dir, by, fields):
+    result = stats(index_dir, "*", by)
+    assert result.by == fields
+    assert_counts_and_intervals(result, truth_counts(fields))
+    order = [(-g.counts.items, list(g.values.values())) for g in result.groups]
+    assert order == sorted(order)  # most items first, then by value
+    everything = truth_items()
+    assert (result.total.items, result.total.upheld, result.total.overturned) == (
+        len(everything),
+        sum(item.outcome == "Upheld" for item in everything),
+        sum(item.outcome == "Overturned" for item in everything),
     )
 
 
-def test_counts_by_parsed_fields(index_dir, letters):
-    result = stats(index_dir, "*", ("category",))
-    expected: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for letter in letters:
-        for item in letter.items:
-            expected[(item.category,)][0] += 1
-            expected[(item.category,)][1] += item.outcome == "Overturned"
-    assert found_counts(result) == {key: tuple(value) for key, value in expected.items()}
-
-
-def test_a_query_narrows_the_counts(index_dir, letters):
-    result = stats(index_dir, "drug:cyclobenzaprine", ("specialty",))
-    expected: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for letter in letters:
-        for item in letter.items:
-            if item.drug == "cyclobenzaprine":
-                for value in {facet_value(s) for s in letter.specialties}:
-                    expected[(value,)][0] += 1
-                    expected[(value,)][1] += item.outcome == "Overturned"
+def test_a_query_narrows_the_counts(index_dir):
+    expected = truth_counts(
+        ("specialty",), lambda item: "cyclobenzaprine" in drugs_named(item.item)
+    )
     assert expected
-    assert found_counts(result) == {key: tuple(value) for key, value in expected.items()}
+    assert_counts_and_intervals(stats(index_dir, "drug:cyclobenzaprine", ("specialty",)), expected)
 
 
 def test_small_groups_fold_into_other(index_dir):
-    everything = stats(index_dir, "*", ("specialty",))
+    expected = truth_counts(("specialty",))
+    kept = {key: counts for key, counts in expected.items() if counts[0] >= 5}
+    small = [counts for counts in expected.values() if counts[0] < 5]
+    assert small and kept
     folded = stats(index_dir, "*", ("specialty",), minimum=5)
-    small = [g for g in everything.groups if g.counts.items < 5]
-    assert small and len(small) < len(everything.groups)
-    assert folded.groups[:-1] == tuple(g for g in everything.groups if g.counts.items >= 5)
-    other = folded.groups[-1]
-    assert other.values == {"specialty": "other"}
-    assert other.counts.items == sum(g.counts.items for g in small)
-    assert other.counts.overturned == sum(g.counts.overturned for g in small)
-    assert folded.total == everything.total
+    assert folded.groups[-1].values == {"specialty": "other"}
+    other = tuple(sum(column) for column in zip(*small, strict=True))
+    assert found_counts(folded) == {**kept, ("other",): other}
+    assert folded.total.items == len(truth_items())
 
 
 # Wilson 95% intervals as published in tables of binomial confidence intervals.
@@ -128,6 +182,16 @@ def test_wilson_interval_at_known_points(successes, trials, low, high):
     found_low, found_high = wilson_interval(successes, trials)
     assert found_low == pytest.approx(low, abs=1e-4)
     assert found_high == pytest.approx(high, abs=1e-4)
+    # The oracle the other tests use agrees with the tables too.
+    assert wilson_by_bisection(successes, trials) == pytest.approx((low, high), abs=1e-4)
+
+
+def test_wilson_interval_is_the_score_tests_acceptance_region():
+    for trials in range(1, 41):
+        for successes in range(trials + 1):
+            assert wilson_interval(successes, trials) == pytest.approx(
+                wilson_by_bisection(successes, trials), abs=1e-9
+            ), (successes, trials)
 
 
 def test_no_items_no_interval():
@@ -150,57 +214,58 @@ def test_bad_groupings_are_refused(index_dir, by, message):
 # ---------------------------------------------------------------- similar
 
 
-def items_of(letters, keep):
-    return [(letter, item) for letter in letters for item in letter.items if keep(letter, item)]
+def is_muscle_relaxant(item: TruthItem) -> bool:
+    return drug_class_of(item.item) == "muscle relaxant"
 
 
-def is_muscle_relaxant(letter, item) -> bool:
-    return item.drug_class == "muscle relaxant"
-
-
-def is_physical_therapy(letter, item) -> bool:
+def is_physical_therapy(item: TruthItem) -> bool:
     return "physical therapy" in item.item.lower()
 
 
+def truth_outcome(key: tuple[str, int]) -> str:
+    """How the item (case, item number) came out, by its truth row."""
+    return {item.key: item.outcome for item in truth_items()}[key]
+
+
+def outcomes_of(keys) -> Counter:
+    return Counter(map(truth_outcome, keys))
+
+
 @pytest.mark.parametrize("kind", [is_muscle_relaxant, is_physical_therapy])
-def test_similar_finds_the_same_treatment_in_other_letters_first(index_dir, letters, kind):
-    by_key = {
-        (letter.case, item.position): (letter, item) for letter in letters for item in letter.items
-    }
-    chosen = items_of(letters, kind)
-    assert len({letter.case for letter, _ in chosen}) >= 4
-    for letter, item in chosen:
-        result = similar(index_dir, f"{letter.case}#{item.position}", limit=3)
-        assert result.hits, letter.case
-        assert all(hit.case != letter.case for hit in result.hits)
+def test_similar_finds_the_same_treatment_in_other_letters_first(index_dir, kind):
+    by_key = {item.key: item for item in truth_items()}
+    chosen = [item for item in truth_items() if kind(item)]
+    assert len({item.case for item in chosen}) >= 4
+    for item in chosen:
+        result = similar(index_dir, f"{item.case}#{item.position}", limit=3)
+        assert len(result.hits) == result.total == 3, item.key  # the corpus has more than 3
+        assert all(hit.case != item.case for hit in result.hits)
         found = [by_key[(hit.case, hit.item_no)] for hit in result.hits]
-        assert kind(*found[0]), (letter.case, item.item, found[0][1].item)
-        assert sum(kind(*pair) for pair in found) >= 2, (letter.case, item.item)
-        outcomes = {}
-        for hit in result.hits:
-            outcomes[hit.outcome] = outcomes.get(hit.outcome, 0) + 1
-        assert result.facets["outcome"] == outcomes
-        assert result.total == len(result.hits)
+        assert kind(found[0]), (item.key, item.item, found[0].item)
+        assert sum(map(kind, found)) >= 2, (item.key, item.item)
+        assert [hit.outcome for hit in result.hits] == [hit.outcome for hit in found]
+        assert result.facets["outcome"] == outcomes_of(hit.key for hit in found)
 
 
-def test_similar_ranks_the_same_at_any_limit(index_dir, letters):
-    for letter, item in items_of(letters, is_physical_therapy):
-        reference = f"{letter.case}#{item.position}"
+def test_similar_ranks_the_same_at_any_limit(index_dir):
+    for item in filter(is_physical_therapy, truth_items()):
+        reference = f"{item.case}#{item.position}"
         ten = similar(index_dir, reference, limit=10).hits
         for limit in (1, 2, 3):
             assert similar(index_dir, reference, limit=limit).hits == ten[:limit], reference
 
 
-def test_similar_needs_an_item_for_a_letter_of_several(index_dir, letters):
-    several = next(letter for letter in letters if len(letter.items) > 1)
-    with pytest.raises(NotFound, match=f"{several.case} has {len(several.items)} items; name one"):
-        similar(index_dir, several.case)
+def test_similar_needs_an_item_for_a_letter_of_several(index_dir):
+    several = next(row for row in truth_rows() if len(row["items"]) > 1)
+    case = several["case"]
+    with pytest.raises(NotFound, match=f"{case} has {len(several['items'])} items; name one"):
+        similar(index_dir, case)
     with pytest.raises(NotFound, match="has no item 99"):
-        similar(index_dir, f"{several.case}#99")
+        similar(index_dir, f"{case}#99")
     with pytest.raises(NotFound, match="no letter CM00-0000000"):
         similar(index_dir, "CM00-0000000#1")
-    single = next(letter for letter in letters if len(letter.items) == 1)
-    assert similar(index_dir, single.case).hits
+    single = next(row for row in truth_rows() if len(row["items"]) == 1)
+    assert similar(index_dir, single["case"]).hits
 
 
 # ---------------------------------------------------------------- the command line
@@ -212,17 +277,26 @@ def run(*args: str):
     return result
 
 
-def test_stats_formats_agree(index_dir):
+def test_stats_formats_agree_with_truth(index_dir):
     args = ("stats", "*", "--by", "state", "--min", "3", "--index", str(index_dir))
-    expected = stats(index_dir, "*", ("state",), minimum=3)
+    expected = truth_counts(("license_state",))
+    kept = {key: counts for key, counts in expected.items() if counts[0] >= 3}
+    folded = [counts for counts in expected.values() if counts[0] < 3]
+    kept[("other",)] = tuple(sum(column) for column in zip(*folded, strict=True))
     records = [json.loads(line) for line in run(*args, "-f", "json").stdout.splitlines()]
     groups, summary = records[:-1], records[-1]
-    assert [g["group"] for g in groups] == [g.values for g in expected.groups]
-    assert [(g["items"], g["upheld"], g["overturned"]) for g in groups] == [
-        (g.counts.items, g.counts.upheld, g.counts.overturned) for g in expected.groups
-    ]
-    assert summary["type"] == "summary" and summary["items"] == expected.total.items
-    assert summary["rate"] == expected.total.rate
+    assert {
+        (facet_key(g["group"]["license_state"]),): (g["items"], g["upheld"], g["overturned"])
+        for g in groups
+    } == kept
+    for g in groups:
+        assert g["rate"] == pytest.approx(g["overturned"] / g["items"])
+        interval = wilson_by_bisection(g["overturned"], g["items"])
+        assert (g["ci_low"], g["ci_high"]) == pytest.approx(interval, abs=1e-9)
+    everything = truth_items()
+    overturned = sum(item.outcome == "Overturned" for item in everything)
+    assert summary["type"] == "summary" and summary["items"] == len(everything)
+    assert summary["rate"] == pytest.approx(overturned / len(everything))
     rows = list(csv.DictReader(io.StringIO(run(*args, "-f", "csv").stdout)))
     assert [r["license_state"] for r in rows] == [g["group"]["license_state"] for g in groups] + [
         "total"
@@ -243,20 +317,24 @@ def test_stats_errors_and_nothing_found(index_dir):
 
 
 def test_similar_command(index_dir):
-    hits = [
+    records = [
         json.loads(line)
         for line in run(
             "similar", "CM16-0230651#9", "-n", "3", "--index", str(index_dir), "-f", "json"
         ).stdout.splitlines()
     ]
-    assert hits[-1] == {
+    hits, summary = records[:-1], records[-1]
+    assert len(hits) == 3
+    assert all(hit["case"] != "CM16-0230651" for hit in hits)
+    keys = [(hit["case"], hit["item_no"]) for hit in hits]
+    assert [hit["outcome"] for hit in hits] == list(map(truth_outcome, keys))
+    assert summary == {
         "type": "summary",
         "query": "similar to CM16-0230651#9",
         "total": 3,
         "page": 1,
         "limit": 3,
-        "facets": hits[-1]["facets"],
+        "facets": {"outcome": dict(outcomes_of(keys))},
     }
-    assert all(hit["case"] != "CM16-0230651" for hit in hits[:-1])
     missing = run("similar", "CM16-0230651", "--index", str(index_dir))
     assert missing.exit_code == 1 and "name one, e.g. CM16-0230651#1" in missing.stderr
