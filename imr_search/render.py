@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .letters.models import OVERTURNED, UPHELD, Letter
-from .search import Hit, OutcomeCounts, SearchResult, Snippet, StatsResult
+from .search import HIT_COLUMNS, Hit, OutcomeCounts, SearchResult, Snippet, StatsResult
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
@@ -115,20 +115,6 @@ def letter_detail(letter: Letter) -> Group:
 
 MARK_STYLE = "bold reverse"
 LIST_SEPARATOR = "; "
-CSV_COLUMNS = (
-    "case",
-    "item_no",
-    "item",
-    "outcome",
-    "decision_date",
-    "specialties",
-    "license_states",
-    "drug",
-    "category",
-    "score",
-    "snippet",
-    "path",
-)
 
 
 def snippet_text(snippet: Snippet) -> Text:
@@ -237,12 +223,12 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
 def write_search_csv(result: SearchResult, out: IO[str]) -> None:
     """A header row, then one row per hit (per matching item, letter by letter)."""
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(HIT_COLUMNS)
     for hit in result.hits:
         row = hit.to_dict()
         for name in ("specialties", "license_states"):
             row[name] = LIST_SEPARATOR.join(row[name])
-        writer.writerow(["" if row[name] is None else row[name] for name in CSV_COLUMNS])
+        writer.writerow(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
 
 
 # ---------------------------------------------------------------- outcome statistics

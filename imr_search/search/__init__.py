@@ -3,11 +3,12 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
-from .results import Hit, LetterHits, NotFound, SearchResult, Sort, find_letter, search
+from .results import HIT_COLUMNS, Hit, LetterHits, NotFound, SearchResult, Sort, find_letter, search
 from .similar import similar
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
+    "HIT_COLUMNS",
     "Group",
     "Hit",
     "LetterHits",

@@ -3,7 +3,7 @@ objects and prints nothing; render.py shows them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -45,20 +45,20 @@ class Hit:
     letter_key: str
 
     def to_dict(self) -> dict:
-        return {
-            "case": self.case,
-            "item_no": self.item_no,
-            "item": self.item,
-            "outcome": self.outcome,
-            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
-            "specialties": list(self.specialties),
-            "license_states": list(self.license_states),
-            "drug": self.drug,
-            "category": self.category,
-            "score": round(self.score, 4) if self.score is not None else None,
-            "snippet": self.snippet.text,
-            "path": self.path,
-        }
+        """The hit's JSON form: its HIT_COLUMNS, dates and snippets as text."""
+        shown = {name: getattr(self, name) for name in HIT_COLUMNS}
+        return dict(
+            shown,
+            decision_date=self.decision_date.isoformat() if self.decision_date else None,
+            specialties=list(self.specialties),
+            license_states=list(self.license_states),
+            score=round(self.score, 4) if self.score is not None else None,
+            snippet=self.snippet.text,
+        )
+
+
+# A hit's columns in its JSON and CSV forms, in order: all it holds but the letter's key.
+HIT_COLUMNS = tuple(field.name for field in fields(Hit) if field.name != "letter_key")
 
 
 @dataclass(frozen=True)
