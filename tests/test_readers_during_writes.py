@@ -239,6 +239,18 @@ class HeldSearch:
 # ---------------------------------------------------------------- the runs
 
 
+def assert_every_answer_whole(answered: dict, held_answer, valid: dict) -> None:
+    """Every reader answered during the run, and every answer, the held search's too, was
+    the total of a whole commit."""
+    assert all(seen["during"] >= 5 for seen in answered.values()), answered
+    assert {
+        "readers": verdict(answered, valid),
+        "search held open across the commit": held_verdict(held_answer, valid),
+    } == {"readers": CLEAN, "search held open across the commit": "a whole commit's total"}, (
+        f"valid totals {valid}; {tally(answered)}"
+    )
+
+
 def test_an_update_that_merges_segments_keeps_every_query_whole(large, matches, tmp_path):
     """An incremental run adds 3,000 letters and deletes 3, and its commit merges the five
     small segments of earlier runs: queries during it, and one open across its commit,
@@ -282,13 +294,7 @@ def test_an_update_that_merges_segments_keeps_every_query_whole(large, matches, 
     assert len(held.segments) == 1 + SMALL_RUNS
     assert len(held.segments - now.segments) >= 2, "the run's commit merged no segments"
     assert answers(ix) == after
-    assert all(seen["during"] >= 5 for seen in answered.values()), answered
-    assert {
-        "readers": verdict(answered, valid),
-        "search held open across the commit": held_verdict(held_answer, valid),
-    } == {"readers": CLEAN, "search held open across the commit": "a whole commit's total"}, (
-        f"valid totals {valid}; {tally(answered)}"
-    )
+    assert_every_answer_whole(answered, held_answer, valid)
 
 
 def test_a_rebuild_keeps_answering_from_the_last_index(large, matches, tmp_path):
@@ -311,13 +317,7 @@ def test_a_rebuild_keeps_answering_from_the_last_index(large, matches, tmp_path)
         answered = readers.answered()
 
     assert answers(ix) == after
-    assert all(seen["during"] >= 5 for seen in answered.values()), answered
-    assert {
-        "readers": verdict(answered, valid),
-        "search held open across the commit": held_verdict(held_answer, valid),
-    } == {"readers": CLEAN, "search held open across the commit": "a whole commit's total"}, (
-        f"valid totals {valid}; {tally(answered)}"
-    )
+    assert_every_answer_whole(answered, held_answer, valid)
 
 
 PROGRESS = re.compile(r"\b(\d+)/(\d+)\b")  # the bar's "done/total"
