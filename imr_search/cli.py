@@ -124,7 +124,7 @@ def parse(
 
 IndexOption = Annotated[
     Path | None,
-    typer.Option("--index", help="Index folder [default: ./index, or $IMR_SEARCH_INDEX]."),
+    typer.Option("--index", help="Index folder \\[default: ./index, or $IMR_SEARCH_INDEX]."),
 ]
 
 
@@ -136,7 +136,10 @@ def index(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", help="Writer processes for 1,000 files or more [default: one per core]."
+            "--jobs",
+            "-j",
+            help="Writer processes for 1,000 files or more \\[default: one per core].",
+            show_default=False,
         ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,

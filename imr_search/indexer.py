@@ -12,6 +12,7 @@ documents their letters already have.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -33,6 +34,7 @@ from .engine.store import (
     StoreFiles,
     default_index_dir,
     finish_commit,
+    release_inherited_locks,
     store_to_write,
     write_lock,
 )
@@ -112,9 +114,11 @@ def write_segment(
     return builder.finish()
 
 
-def segment_process(store: str, paths: list[str], segment: int, results) -> None:
+def segment_process(store: str, paths: list[str], segment: int, results, run: int) -> None:
     """A writer process: `write_segment`, with its reports and its segment on `results`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops its writer processes
+    release_inherited_locks()
+    end_with_run(run)
     try:
         written = write_segment(
             Path(store), paths, segment, lambda files: results.put(("files", files))
@@ -122,6 +126,20 @@ def segment_process(store: str, paths: list[str], segment: int, results) -> None
         results.put(("segment", (segment, written)))
     except Exception as exc:  # noqa: BLE001 - the run reports it and stops
         results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def end_with_run(run: int) -> None:
+    """Have the system kill this writer process when the run (process `run`) ends, however
+    it ends: killed, the run could stop no writer it started (Linux's PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the run's own handlers stop its writers
+        return
+    if os.getppid() != run:  # the run ended before the request was made
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def write_segments(store: Path, paths: list[str], jobs: int, progress: Progress | None):
@@ -157,7 +175,9 @@ def in_processes(store: Path, paths: list[str], procs: int, note) -> dict:
     ]
     results = multiprocessing.Queue()
     processes = [
-        multiprocessing.Process(target=segment_process, args=(str(store), share, n, results))
+        multiprocessing.Process(
+            target=segment_process, args=(str(store), share, n, results, os.getpid())
+        )
         for n, share in enumerate(shares)
     ]
     for process in processes:

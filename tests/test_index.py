@@ -260,7 +260,9 @@ def test_foreign_folder_and_old_schema_are_refused(corpus, tmp_path):
     (foreign / "cat.jpg").write_bytes(b"\xff\xd8")
     with pytest.raises(IndexUnusable, match="something other than an imr-search index"):
         index_paths([corpus], foreign)
-    assert (foreign / "cat.jpg").read_bytes() == b"\xff\xd8"
+    assert [p.name for p in foreign.iterdir()] == ["cat.jpg"]  # nothing written there
+    with pytest.raises(IndexUnusable, match="is a file, not an index folder"):
+        index_paths([corpus], foreign / "cat.jpg")
 
     ix = tmp_path / "ix"
     index_paths([corpus], ix, jobs=1)
@@ -268,7 +270,7 @@ def test_foreign_folder_and_old_schema_are_refused(corpus, tmp_path):
     (ix / "imr-search.json").write_text(json.dumps(dict(meta, schema_version=0)))
     result = run_cli("info", "--index", str(ix))
     assert result.exit_code == 2
-    assert "incompatible version" in result.stderr and "--rebuild" in result.stderr
+    assert "built by an older version" in result.stderr and "--rebuild" in result.stderr
     result = run_cli("index", "--rebuild", str(corpus), "--index", str(ix), "--quiet")
     assert result.exit_code == 0
     assert index_info(ix)["items"] == len(truth_items())
@@ -387,10 +389,13 @@ class IndexRun:
             self.process.wait()
 
 
-def interrupted_run(corpus: Path, ix: Path, signum: int) -> tuple[int, int, str]:
-    """Index `corpus`, add MORE_LETTERS letters, and signal a run indexing them while it works.
-
-    Returns the items of the index before that run, the run's exit status and stderr."""
+def interrupted_run(
+    corpus: Path, ix: Path, signum: int, group: bool = True
+) -> tuple[int, int, str]:
+    """Index `corpus`, add MORE_LETTERS letters, and signal a run indexing them while it works:
+    its whole process group, as a terminal does, or (not `group`) the run alone, as `kill`
+    does. Returns the items of the index before that run, the run's exit status and stderr,
+    once the run and every writer process it started have ended."""
     index_paths([corpus], ix, jobs=1)
     before = index_info(ix)["items"]
     many_letters(corpus / "more", MORE_LETTERS)
@@ -401,8 +406,12 @@ def interrupted_run(corpus: Path, ix: Path, signum: int) -> tuple[int, int, str]
     except BaseException:
         run.stop()
         raise
-    os.killpg(run.process.pid, signum)  # as a terminal does: the whole process group
+    if group:
+        os.killpg(run.process.pid, signum)
+    else:
+        os.kill(run.process.pid, signum)
     status, err = run.finish(timeout=60)
+    assert not run.reader.is_alive(), "a writer process outlived its run"
     return before, status, err
 
 
@@ -425,6 +434,17 @@ def test_killed_run_leaves_the_last_index_and_a_rerun_completes(corpus, tmp_path
     letters = len(truth_rows())
     assert len(report.new) == MORE_LETTERS and report.unchanged == letters
     assert report.letters == letters + MORE_LETTERS
+
+
+def test_a_run_killed_alone_takes_its_writers_and_its_lock_with_it(corpus, tmp_path):
+    """`kill PID` reaches the run, not its writer processes: they must end with it, and
+    with them the copies of the write lock they were started with."""
+    ix = tmp_path / "ix"
+    before, status, _ = interrupted_run(corpus, ix, signal.SIGKILL, group=False)
+    assert status == -signal.SIGKILL
+    assert index_info(ix)["items"] == before
+    report = index_paths([corpus], ix, jobs=2)  # not refused as "in use"
+    assert report.letters == len(truth_rows()) + MORE_LETTERS
 
 
 def test_second_run_while_one_writes_is_refused(corpus, tmp_path):
@@ -475,3 +495,17 @@ def test_a_removed_letter_is_no_longer_counted(corpus, tmp_path):
     expected = (letters - 1, len(truth_items()) - items_of("CM16-0230651"))
     assert (report.letters, report.items) == expected  # none of its items
     assert index_info(ix)["letters"] == letters - 1
+
+
+def test_a_damaged_index_file_asks_for_a_rebuild_which_repairs_it(corpus, tmp_path):
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    (ix / "imr-search.json").write_text("{garbage", encoding="utf-8")
+    for command in (["query", "mri"], ["index", str(corpus)]):
+        result = run_cli(*command, "--index", str(ix))
+        assert result.exit_code == 2, command
+        assert "imr-search.json is damaged" in result.stderr and "--rebuild" in result.stderr
+    result = run_cli("index", "--rebuild", str(corpus), "--index", str(ix), "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert index_info(ix)["items"] == sum(len(row["items"]) for row in truth_rows())
+    assert len(list(ix.glob("store-*"))) == 1  # the store it replaced is gone

@@ -90,15 +90,20 @@ def rebuild_hint(index_dir: Path, why: str) -> IndexUnusable:
 
 def live_store(index_dir: Path) -> Path:
     """The folder of the store readers use now. Raises IndexUnusable with what to do."""
-    pointer = read_json(index_dir / POINTER_FILE)
+    path = index_dir / POINTER_FILE
+    pointer = read_json(path)
     if pointer is None:
+        if path.exists():
+            raise rebuild_hint(index_dir, f"cannot be read (its {POINTER_FILE} is damaged)")
         raise IndexUnusable(f"no index at {index_dir}; run `imr-search index PATH` first")
     # The version first: Whoosh unpickles an index's schema, which an old one may not allow.
-    if pointer.get("schema_version") != SCHEMA_VERSION or not pointer.get("store"):
+    version = pointer.get("schema_version")
+    if version != SCHEMA_VERSION or not pointer.get("store"):
+        built = "a newer" if isinstance(version, int) and version > SCHEMA_VERSION else "an older"
         raise rebuild_hint(
             index_dir,
-            f"was built by an incompatible version (schema {pointer.get('schema_version')}, "
-            f"this version reads {SCHEMA_VERSION})",
+            f"was built by {built} version of imr-search (index format {version}, this "
+            f"version reads {SCHEMA_VERSION})",
         )
     return index_dir / pointer["store"]
 
@@ -210,27 +215,57 @@ def store_files(index_dir: Path) -> StoreFiles:
     return StoreFiles(live_store(index_dir))
 
 
+# The write lock's open file while this process holds it. A writer process forked by the
+# run closes its copy (`release_inherited_locks`): the lock then goes with the run itself,
+# however the run ends.
+RUN_LOCKS: list = []
+
+
 @contextmanager
 def write_lock(index_dir: Path) -> Iterator[None]:
-    """The index's write lock, for the block. Raises IndexUnusable when another run has it."""
+    """The index's write lock, for the block. Raises IndexUnusable when another run has it,
+    or when `index_dir` is no folder of an index (nothing is written there then)."""
+    check_index_folder(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    with lease(index_dir / LOCK_FILE, exclusive=True, wait=False) as held:
-        if not held:
-            raise IndexUnusable(in_use(index_dir))
+    handle = open(index_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the block
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexUnusable(in_use(index_dir)) from None
+        RUN_LOCKS.append(handle)
         yield
+    finally:
+        if handle in RUN_LOCKS:
+            RUN_LOCKS.remove(handle)
+        handle.close()
 
 
-def store_to_write(index_dir: Path, rebuild: bool) -> tuple[Path, bool]:
-    """The store a run writes to, under the write lock: the live one, or a new one beside it
-    (`--rebuild`, or no index yet), and whether it is new. Refuses foreign folders."""
-    pointer = read_json(index_dir / POINTER_FILE)
-    occupied = any(p.name != LOCK_FILE for p in index_dir.iterdir())
-    if occupied and pointer is None:
+def release_inherited_locks() -> None:
+    """In a forked writer process: close the copies of the run's lock it inherited."""
+    for handle in RUN_LOCKS:
+        handle.close()
+    RUN_LOCKS.clear()
+
+
+def check_index_folder(index_dir: Path) -> None:
+    """Refuse a path that is a file, or a folder holding anything but an index's files."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexUnusable(f"{index_dir} is a file, not an index folder (choose another --index)")
+    if not index_dir.is_dir() or (index_dir / POINTER_FILE).exists():
+        return
+    ours = (LOCK_FILE, POINTER_FILE)
+    if any(p.name not in ours and not p.name.startswith(STORE_PREFIX) for p in index_dir.iterdir()):
         raise IndexUnusable(
             f"{index_dir} holds something other than an imr-search index; refusing to "
             "overwrite it (choose another folder with --index)"
         )
-    if pointer is not None and not rebuild:
+
+
+def store_to_write(index_dir: Path, rebuild: bool) -> tuple[Path, bool]:
+    """The store a run writes to, under the write lock: the live one, or a new one beside it
+    (`--rebuild`, or no index yet), and whether it is new."""
+    if (index_dir / POINTER_FILE).exists() and not rebuild:
         store = live_store(index_dir)
         if not (store / STORE_META).exists():
             raise rebuild_hint(index_dir, "has lost its store")
