@@ -73,3 +73,12 @@ def test_every_json_key_is_documented():
     keys = set(letter) | {key for item in letter["items"] for key in item}
     for key in keys:
         assert f"`{key}`" in README, key
+
+
+def test_every_field_example_finds_items_of_the_sample_corpus(index_dir):
+    from imr_search.search import search
+
+    for field in FIELDS:
+        if field.searchable:
+            example = field.example.strip("`")
+            assert search(index_dir, example).total, example
