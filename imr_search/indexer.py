@@ -21,6 +21,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISLNK
@@ -33,8 +34,9 @@ from .engine.store import (
     IndexUnusable,
     StoreFiles,
     default_index_dir,
-    finish_commit,
+    make_live,
     release_inherited_locks,
+    remove_stray_stores,
     store_to_write,
     write_lock,
 )
@@ -233,8 +235,9 @@ def index_paths(
         store, new = store_to_write(index_dir, rebuild)
         try:
             files = StoreFiles(store)
+            record = files.record()
             plan = scan(files.manifest(), paths)
-            labels: Labels = files.meta().get("labels", {})
+            labels: Labels = record.get("labels", {})
             commit = Commit(store)
             try:
                 to_parse = [path for path, _, _ in plan.to_parse]
@@ -243,12 +246,15 @@ def index_paths(
             except BaseException:
                 commit.cancel()
                 raise
-            report.letters, report.items = commit.commit(list(segments.values()))
-            finish_commit(index_dir, store, new, manifest, labels)
+            commit.commit(list(segments.values()), manifest, labels)
+            if new:
+                make_live(index_dir, store)
         except BaseException:
-            if new:  # a store never made live; what is live stays as it was
+            if new:  # a store never made live: what is live stays as it was
                 shutil.rmtree(store, ignore_errors=True)
             raise
+        report.letters, report.items = commit.totals()
+        remove_stray_stores(index_dir, keep=store)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -393,15 +399,24 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
     return report, manifest
 
 
+def folder_size(folder: Path) -> int:
+    """The bytes of the files in `folder`, skipping those a run's commit removes meanwhile."""
+    size = 0
+    for path in folder.rglob("*"):
+        with suppress(FileNotFoundError):
+            size += path.stat().st_size if path.is_file() else 0
+    return size
+
+
 def index_info(index_dir: Path) -> dict:
     """Size and contents of an index. Raises IndexUnusable."""
     with open_snapshot(index_dir) as snapshot:
         letters, items = snapshot.letters_and_items()
         decided = snapshot.decision_dates()
         manifest = snapshot.manifest()
-        meta = snapshot.meta
-        store = snapshot.store
-    size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
+        created = snapshot.files.meta().get("created")
+        updated = snapshot.generation_record.get("updated")
+        size = folder_size(snapshot.store)
     return {
         "index": str(index_dir),
         "letters": letters,
@@ -410,7 +425,7 @@ def index_info(index_dir: Path) -> dict:
         "decided_to": max(decided).isoformat() if decided else None,
         "size_bytes": size,
         "schema_version": SCHEMA_VERSION,
-        "created": meta.get("created"),
-        "updated": meta.get("updated"),
+        "created": created,
+        "updated": updated,
         "files": len(manifest),
     }

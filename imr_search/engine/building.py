@@ -12,7 +12,7 @@ from ..letters.models import Letter
 from . import facets
 from .documents import Labels, documents, note_labels
 from .snapshot import Snapshot
-from .store import Opened, generations, open_searcher, open_store_index
+from .store import Opened, generations, open_searcher, open_store_index, write_record
 from .writer import TermPoolWriter
 
 WRITER_LIMIT_MB = 256
@@ -93,9 +93,15 @@ class Commit:
         for docnum in range(added.first, added.first + added.count):
             segment.delete_document(docnum)
 
-    def commit(self, segments: list) -> tuple[int, int]:
-        """Commit with the new `segments`; the letters and items indexed then."""
-        self.writer.commit_with(segments)
+    def commit(self, segments: list, manifest: dict, labels: dict) -> None:
+        """Commit with the new `segments`, and the manifest and labels that go with them."""
+        self.writer.commit_with(
+            segments, lambda generation: write_record(self.store, generation, manifest, labels)
+        )
+
+    def totals(self) -> tuple[int, int]:
+        """After the commit: the tables of its new segments built, so that no query waits
+        for them; the letters and items indexed."""
         storage = self.writer.storage
         generation = generations(storage)[-1]
         with open_searcher(self.store, storage, generation) as searcher:

@@ -48,16 +48,17 @@ class Snapshot:
         self.files = StoreFiles(opened.store)
 
     @cached_property
-    def meta(self) -> dict:
-        return self.files.meta()
+    def generation_record(self) -> dict:
+        """What this generation was made of (store.py): manifest, labels, when."""
+        return self.files.record(self.generation)
 
     @property
     def labels(self) -> dict[str, dict[str, str]]:
         """Facet field -> indexed value -> the value as the letters write it."""
-        return self.meta.get("labels", {})
+        return self.generation_record.get("labels", {})
 
     def manifest(self) -> dict[str, dict]:
-        return self.files.manifest()
+        return self.files.manifest(self.generation)
 
     # ------------------------------------------------------------ matching
 
@@ -101,7 +102,7 @@ class Snapshot:
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)
 
-    def record(self, docnums) -> dict | None:
+    def letter_record(self, docnums) -> dict | None:
         """The parsed record of the letter whose documents are `docnums`."""
         for docnum in docnums:
             packed = self.searcher.stored_fields(docnum).get("letter")

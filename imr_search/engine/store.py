@@ -45,8 +45,10 @@ from .schema import SCHEMA_VERSION, build_schema
 POINTER_FILE = "imr-search.json"
 LOCK_FILE = "write.lock"
 STORE_PREFIX = "store-"
-STORE_META = "store.json"  # when the store was created and last updated, facet labels
-MANIFEST_FILE = "manifest.json"
+STORE_META = "store.json"  # when the store was created
+# What each generation was made of, written before its table of contents: the manifest of
+# the files it holds, the spellings of its facet values, when it was committed.
+RECORD_FILE = "generation-{}.json"
 STORE_LEASE = "store.lock"
 READERS_FOLDER = "readers"
 INDEX_NAME = "imr"
@@ -113,15 +115,16 @@ def live_store(index_dir: Path) -> Path:
 
 @contextmanager
 def lease(path: Path, exclusive: bool = False, wait: bool = True) -> Iterator[bool]:
-    """A `flock` on `path` (created if missing) for the block: shared, or exclusive. Yields
-    whether it was had (always, when waiting)."""
+    """A `flock` on the lock file `path` for the block: shared, or exclusive. Yields whether
+    it was had: never where the file is gone (its store or generation went with it).
+
+    The writer makes every lock file (a store's when it makes the store, a generation's
+    before its table of contents); all open them read-only, which is all `flock` needs, so
+    that an index on a read-only disk, or another user's, is read under leases too."""
     try:
-        handle = open(path, "a+b")  # noqa: SIM115 - held for the block
-    except FileNotFoundError:  # its folder went with its store
+        handle = open(path, "rb")  # noqa: SIM115 - held for the block
+    except FileNotFoundError:
         yield False
-        return
-    except PermissionError:  # a read-only index: no run can change it under a reader
-        yield not exclusive
         return
     try:
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
@@ -133,6 +136,10 @@ def lease(path: Path, exclusive: bool = False, wait: bool = True) -> Iterator[bo
         yield True
     finally:
         handle.close()  # lets go of the lock
+
+
+def make_lock_file(path: Path) -> None:
+    path.touch(exist_ok=True)
 
 
 def generation_lease(store: Path, generation: int) -> Path:
@@ -204,15 +211,25 @@ class StoreFiles:
     def meta(self) -> dict:
         return read_json(self.folder / STORE_META) or {}
 
-    def manifest(self) -> dict[str, dict]:
-        data = read_json(self.folder / MANIFEST_FILE) or {}
-        files = data.get("files")
+    def record(self, generation: int | None = None) -> dict:
+        """What generation `generation` (else the newest) was made of: `files` (the
+        manifest), `labels`, `updated`; empty for a store's first, empty generation."""
+        if generation is None:
+            found = generations(FileStorage(str(self.folder)))
+            generation = found[-1] if found else 0
+        return read_json(self.folder / RECORD_FILE.format(generation)) or {}
+
+    def manifest(self, generation: int | None = None) -> dict[str, dict]:
+        files = self.record(generation).get("files")
         return files if isinstance(files, dict) else {}
 
 
-def store_files(index_dir: Path) -> StoreFiles:
-    """The live store's own files. Raises IndexUnusable."""
-    return StoreFiles(live_store(index_dir))
+def write_record(store: Path, generation: int, manifest: dict, labels: dict) -> None:
+    """Before generation `generation`'s table of contents: its record and its lease file."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    record = {"files": manifest, "labels": labels, "updated": now}
+    write_json_atomically(store / RECORD_FILE.format(generation), record)
+    make_lock_file(generation_lease(store, generation))
 
 
 # The write lock's open file while this process holds it. A writer process forked by the
@@ -272,9 +289,11 @@ def store_to_write(index_dir: Path, rebuild: bool) -> tuple[Path, bool]:
         return store, False
     store = index_dir / f"{STORE_PREFIX}{uuid.uuid4().hex[:12]}"
     (store / READERS_FOLDER).mkdir(parents=True)
+    make_lock_file(store / STORE_LEASE)
+    make_lock_file(generation_lease(store, 0))
     whoosh_index.create_in(str(store), build_schema(), indexname=INDEX_NAME)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    write_json_atomically(store / STORE_META, {"created": now, "updated": None, "labels": {}})
+    write_json_atomically(store / STORE_META, {"created": now})
     return store, True
 
 
@@ -285,19 +304,16 @@ def open_store_index(store: Path):
         raise IndexUnusable(f"{store} holds no index; rebuild it") from None
 
 
-def finish_commit(index_dir: Path, store: Path, new: bool, manifest: dict, labels: dict) -> None:
-    """After a commit: the manifest and labels that go with it, the store made live when it
-    is new, stores no longer live removed where no reader holds them."""
-    write_json_atomically(store / MANIFEST_FILE, {"files": manifest})
-    meta = StoreFiles(store).meta()
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    write_json_atomically(store / STORE_META, dict(meta, updated=now, labels=labels))
-    if new:
-        write_json_atomically(
-            index_dir / POINTER_FILE,
-            {"schema_version": SCHEMA_VERSION, "store": store.name, "created": meta["created"]},
-        )
-    remove_stray_stores(index_dir, keep=store)
+def make_live(index_dir: Path, store: Path) -> None:
+    """Make a new store the one readers use: one rename."""
+    write_json_atomically(
+        index_dir / POINTER_FILE,
+        {
+            "schema_version": SCHEMA_VERSION,
+            "store": store.name,
+            "created": StoreFiles(store).meta().get("created"),
+        },
+    )
 
 
 def remove_stray_stores(index_dir: Path, keep: Path) -> None:
@@ -306,7 +322,7 @@ def remove_stray_stores(index_dir: Path, keep: Path) -> None:
     for path in index_dir.iterdir():
         if path.name.startswith(STORE_PREFIX) and path != keep and path.is_dir():
             with lease(path / STORE_LEASE, exclusive=True, wait=False) as free:
-                if free:
+                if free or not (path / STORE_LEASE).exists():
                     (path / STORE_META).unlink(missing_ok=True)  # a reader waiting sees it go
                     shutil.rmtree(path, ignore_errors=True)
         elif OLD_LAYOUT.match(path.name):
@@ -327,8 +343,9 @@ def clean_store(storage, store: Path, generation: int, segments) -> None:
                 kept[number] = TOC.read(storage, INDEX_NAME, gen=number).segments
             continue
         with lease(generation_lease(store, number), exclusive=True, wait=False) as free:
-            if free:
+            if free or not generation_lease(store, number).exists():
                 storage.delete_file(TOC._filename(INDEX_NAME, number))
+                (store / RECORD_FILE.format(number)).unlink(missing_ok=True)
                 generation_lease(store, number).unlink(missing_ok=True)
                 continue
         with suppress(Exception):

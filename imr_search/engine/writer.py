@@ -277,6 +277,7 @@ class TermPoolWriter(SegmentWriter):
         # recur across letters too, and are kept for longer.
         self.prose_postings = lru_cache(maxsize=256)(prose_postings)
         self.value_postings = lru_cache(maxsize=4096)(self.indexed_value)
+        self.before_toc = None  # what `commit_with` writes before the table of contents
 
     def postings(self, fieldname: str, value) -> Postings:
         if BY_NAME[fieldname].kind is Kind.PROSE:
@@ -321,10 +322,12 @@ class TermPoolWriter(SegmentWriter):
         ):
             self.pool.add(fieldname, docnum, Postings([text], [0], [weight], [value]))
 
-    def commit_with(self, segments) -> None:
+    def commit_with(self, segments, before_toc) -> None:
         """Whoosh's commit, with `segments` finished by other writers added as they are (they
-        are the size of a run: not for merging into this one)."""
+        are the size of a run: not for merging into this one), and `before_toc(generation)`
+        called before the table of contents makes the generation visible."""
         self._check_state()
+        self.before_toc = before_toc
         final = self._merge_segments(None, None, None)
         if self._added:
             final.append(self._finalize_segment())
@@ -336,6 +339,8 @@ class TermPoolWriter(SegmentWriter):
     def _commit_toc(self, segments):
         # Whoosh's, keeping the files of every generation a reader may be reading, where
         # Whoosh deletes every file the new generation does not use (store.py).
+        if self.before_toc:
+            self.before_toc(self.generation)
         toc = TOC(self.schema, segments, self.generation)
         toc.write(self.storage, self.indexname)
         clean_store(self.storage, Path(self.storage.folder), self.generation, segments)

@@ -238,7 +238,7 @@ def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Le
     IndexUnusable."""
     with open_snapshot(index_dir) as snapshot:
         docs = items_of_case(snapshot, index_dir, case)
-        record = snapshot.record(sorted(docs.values()))
+        record = snapshot.letter_record(sorted(docs.values()))
         manifest = snapshot.manifest()
     letter = Letter.from_dict(record)
     path = Path(letter.path)
