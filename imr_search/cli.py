@@ -140,6 +140,7 @@ def index(
             "-j",
             help="Writer processes for 1,000 files or more \\[default: one per core].",
             show_default=False,
+            min=0,
         ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,

@@ -290,7 +290,13 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
         if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
             manifest[path] = entry
             continue
-        digest = file_digest(file)
+        try:
+            digest = file_digest(file)
+        except OSError as exc:  # unreadable now: what was indexed from it stays
+            report.skipped[path] = f"cannot read: {exc.strerror}"
+            if entry:
+                manifest[path] = entry
+            continue
         if entry and entry["sha256"] == digest:
             manifest[path] = dict(entry, mtime_ns=stat.st_mtime_ns)
             continue
@@ -310,12 +316,23 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
     leaving |= {old[path].get("key") for path, _, _ in to_parse if path in old}
     for path, entry in list(manifest.items()):
         key = entry.get("key")
-        if entry.get("duplicate_of") and (key in leaving or key not in owners) and path in stats:
-            del manifest[path]
-            to_parse.append((path, stats[path], entry["sha256"]))
+        if entry.get("duplicate_of") and (key in leaving or key not in owners):
+            found = copy_to_read(path, stats)  # a copy outside this run's paths counts too
+            if found:
+                del manifest[path]
+                to_parse.append((path, *found))
     to_parse.sort(key=lambda parsed: Path(parsed[0]).parts)
     report.unchanged = len([path for path in manifest if path in stats])
     return Plan(old, report, manifest, to_parse, gone)
+
+
+def copy_to_read(path: str, stats: dict) -> tuple[os.stat_result, str] | None:
+    """The stat and digest of a copy of a letter that is to be read again, or None where it
+    cannot be read now."""
+    try:
+        return stats.get(path) or os.stat(path), file_digest(Path(path))
+    except OSError:
+        return None
 
 
 def owners_of(manifest: dict[str, dict]) -> dict[str, str]:
@@ -357,22 +374,21 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
             commit.delete_letter(key)
             del owner[key]
         report.removed.append(path)
-    read = list(zip(plan.to_parse, indexed, strict=True))
-    for (path, _, _), done in read:
+    for path, _, _ in plan.to_parse:  # read again, its file's last letter goes, read or not
         previous = old.get(path, {}).get("key")
-        if done.key is not None and previous and owner.get(previous) == path:
+        if previous and owner.get(previous) == path:
             commit.delete_letter(previous)
             del owner[previous]
 
     # A file that held its letter in the index before keeps it, whatever its name.
+    read = list(zip(plan.to_parse, indexed, strict=True))
     read.sort(key=lambda pair: pair[0][0] not in old or bool(old[pair[0][0]].get("duplicate_of")))
     for (path, stat, digest), done in read:
         if done.key is None:
             if done.added.count:
                 commit.drop(segments[done.segment], done.added)  # a letter that failed half-way
+            # Changed and no longer a letter: it holds none now, and is read again next run.
             report.skipped[path] = done.reason
-            if path in old:  # what was indexed from its last good version stays
-                manifest[path] = old[path]
             continue
         entry = {
             "size": stat.st_size,

@@ -309,3 +309,39 @@ def test_a_letter_overwritten_into_a_copy_of_another_leaves_no_trace(tmp_path):
     assert again.duplicates == {str(edited): str(kept)}
     assert (again.letters, again.items) == (1, 2), again
     assert paths_shown(tmp_path / "index") == {"CM16-0213037": str(kept)}
+
+
+def test_the_copy_left_outside_this_runs_paths_keeps_the_letter(tmp_path):
+    """Copies in two folders, indexed together; the copy kept is deleted and a run is made
+    over its folder alone: the copy in the other folder, still indexed, keeps the letter."""
+    root = Path(os.path.realpath(tmp_path))
+    first, second = root / "a", root / "b"
+    first.mkdir(), second.mkdir()
+    letter, now = POOL["CM16-0213037"], time.time_ns()
+    kept = copy_at(first, letter.source, "a.txt", now)
+    left = copy_at(second, letter.source, "b.txt", now)
+    index_paths([first, second], root / "index", jobs=1)
+    kept.unlink()
+    again = index_paths([first], root / "index", jobs=1)
+    assert (again.letters, again.items) == (1, len(letter.items)), again
+    assert paths_shown(root / "index") == {"CM16-0213037": str(left)}
+
+
+def test_the_copy_kept_turned_into_no_letter_hands_the_letter_on(tmp_path):
+    """The copy kept is overwritten with what is no letter: it is named and skipped, and
+    the other copy keeps the letter; once that one goes too, no file holds the letter, and
+    nor does the index."""
+    folder = Path(os.path.realpath(tmp_path)) / "letters"
+    folder.mkdir()
+    letter, now = POOL["CM16-0213037"], time.time_ns()
+    kept = copy_at(folder, letter.source, "a.txt", now)
+    left = copy_at(folder, letter.source, "b.txt", now)
+    index_paths([folder], tmp_path / "index", jobs=1)
+    kept.write_text("A shopping list: milk, bread, eggs.\n", encoding="utf-8")
+    os.utime(kept, ns=(now + 10**9, now + 10**9))
+    again = index_paths([folder], tmp_path / "index", jobs=1)
+    assert list(again.skipped) == [str(kept)]
+    assert paths_shown(tmp_path / "index") == {"CM16-0213037": str(left)}
+    left.unlink()
+    last = index_paths([folder], tmp_path / "index", jobs=1)
+    assert (last.letters, last.items) == (0, 0)

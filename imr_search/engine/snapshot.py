@@ -87,6 +87,8 @@ class Snapshot:
         return Found(hit.docnum, fields, hit.score, snippet)
 
     def letter_keys(self, docs: np.ndarray) -> list[str]:
+        if not len(docs):  # an index of no letters has no columns to read
+            return []
         keys = self.searcher.reader().column_reader("letter_key")
         return [keys[doc] for doc in docs.tolist()]
 

@@ -172,6 +172,8 @@ def opened_generation(index_dir: Path) -> Iterator[Opened]:
         store = live_store(index_dir)
         with lease(store / STORE_LEASE) as held:
             if not held or not (store / STORE_META).exists():
+                if live_store(index_dir) == store:  # not retired by a rebuild: gone
+                    raise rebuild_hint(index_dir, f"has lost its store {store.name}")
                 continue  # retired since the pointer was read
             storage = FileStorage(str(store))
             found = generations(storage)
@@ -243,8 +245,11 @@ def write_lock(index_dir: Path) -> Iterator[None]:
     """The index's write lock, for the block. Raises IndexUnusable when another run has it,
     or when `index_dir` is no folder of an index (nothing is written there then)."""
     check_index_folder(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(index_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the block
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        raise IndexUnusable(f"cannot write to {index_dir}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
