@@ -21,6 +21,7 @@ from imr_search.letters import find_letter_files, read_letter
 from imr_search.search import find_letter
 from imr_search.whoosh_pin import DISTRIBUTION, VERSION
 
+from . import oracles
 from .conftest import CORPUS, truth_rows, whoosh_index
 from .test_index import many_letters
 from .test_ranking import QUERIES
@@ -208,3 +209,30 @@ def test_the_installed_whoosh_is_the_pinned_one():
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_snapshot_held_across_merging_commits_reads_its_whole_commit(tmp_path):
+    """A query that holds its snapshot while seven runs commit, the last of them merging
+    the segments it reads, still reads every document of its own commit: its lease keeps
+    their files, where the generation before the newest is all a commit keeps by itself."""
+    from contextlib import ExitStack
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    for run in range(5):  # five small segments, for the last run's commit to merge
+        letter(corpus / f"early-{run}.txt", f"Early {run}.")
+        index_paths([corpus], ix, jobs=1)
+    cases = {oracles.case_of(row) for row in truth_rows()} | {f"early-{run}" for run in range(5)}
+    with ExitStack() as held:
+        snapshot = held.enter_context(open_snapshot(ix))  # and nothing read yet
+        read_by = segment_ids(ix)
+        for run in range(7):
+            letter(corpus / f"late-{run}.txt", f"Late {run}.")
+            index_paths([corpus], ix, jobs=1)
+        assert read_by - segment_ids(ix), "no segment the snapshot reads was merged away"
+        ranking = snapshot.rank(read_query('"medically necessary" OR *'))
+        after = [snapshot.found(ranking, at).fields for at in range(len(ranking))]
+    assert {fields["case"] for fields in after} == cases
+    assert len(after) == sum(len(row["items"]) for row in truth_rows()) + 5
