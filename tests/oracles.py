@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from statistics import NormalDist
 
 from .conftest import GOLDEN, truth_rows
 
@@ -247,3 +248,26 @@ def sources_of(guideline: str) -> set[str]:
         else:
             found |= named or {"Non-MTUS"}
     return found
+
+
+Z = NormalDist().inv_cdf(0.975)
+
+
+def wilson_by_bisection(successes: int, trials: int) -> tuple[float, float]:
+    """The Wilson interval from its definition: the proportions p that the score test at
+    95% does not reject, |p̂ - p| <= z * sqrt(p(1 - p) / n). Its ends are where equality
+    holds, one on either side of p̂, each found by halving an interval that holds it."""
+    observed = successes / trials
+
+    def rejected(p: float) -> bool:
+        return (observed - p) ** 2 > Z * Z * p * (1 - p) / trials
+
+    def boundary(inside: float, outside: float) -> float:
+        for _ in range(100):
+            middle = (inside + outside) / 2
+            inside, outside = (inside, middle) if rejected(middle) else (middle, outside)
+        return (inside + outside) / 2
+
+    low = 0.0 if not rejected(0.0) else boundary(observed, 0.0)
+    high = 1.0 if not rejected(1.0) else boundary(observed, 1.0)
+    return low, high

@@ -3,7 +3,6 @@ and rate in them is recomputed here from the letters: the truth rows, the letter
 text, and an overturn interval found by bisection rather than by the code's formula."""
 
 import json
-import math
 import re
 
 import pytest
@@ -12,9 +11,9 @@ from typer.testing import CliRunner
 from imr_search.cli import app
 
 from .conftest import CORPUS, ROOT, truth_rows
+from .oracles import wilson_by_bisection
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-Z_95 = 1.959963984540054
 
 
 def block_after(command: str) -> str:
@@ -54,28 +53,6 @@ def test_an_example_output_is_what_the_command_prints(index_dir, command, column
     args = re.findall(r"'[^']*'|\S+", command)[1:]
     args = [arg.strip("'") for arg in args]
     assert printed(index_dir, args, columns) == block_after(command)
-
-
-def wilson_by_bisection(successes: int, trials: int) -> tuple[float, float]:
-    """The rates p whose score test |p̂ - p| / sqrt(p(1-p)/n) equals z, found by bisection."""
-    observed = successes / trials
-
-    def gap(p: float) -> float:
-        return abs(observed - p) / math.sqrt(p * (1 - p) / trials) - Z_95
-
-    def root(low: float, high: float) -> float:
-        for _ in range(200):
-            middle = (low + high) / 2
-            if (gap(low) > 0) == (gap(middle) > 0):
-                low = middle
-            else:
-                high = middle
-        return (low + high) / 2
-
-    inside = min(max(observed, 1e-12), 1 - 1e-12)  # the score test divides by p(1 - p)
-    lower = 0.0 if successes == 0 else root(1e-12, inside)
-    upper = 1.0 if successes == trials else root(inside, 1 - 1e-12)
-    return lower, upper
 
 
 def own_text_items(letters, pattern: str) -> list:
