@@ -45,10 +45,6 @@ class QueryError(Exception):
     """A query that cannot be read; the message names the column and what to do."""
 
 
-def query_fields() -> tuple[str, ...]:
-    return QUERY_FIELDS
-
-
 @dataclass(frozen=True)
 class ReadQuery:
     """A query as the user wrote it and as it was read."""
@@ -192,7 +188,7 @@ class ReadingPlugin:
         return [(self.read_field_names, 80), (self.read_values, 105)]
 
     def read_field_names(self, parser, group):
-        fields = query_fields()
+        fields = QUERY_FIELDS
         for node in group:
             if isinstance(node, syntax.GroupNode):
                 self.read_field_names(parser, node)
