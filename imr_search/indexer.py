@@ -2,12 +2,11 @@
 letters they hold and which file keeps each (duplicates), parsing and indexing in writer
 processes for a large run, and the commit.
 
-A run holds the index's write lock from its scan to its commit. Crash safety and readers'
-safety come from the store (engine/store.py): a generation becomes visible only when its
-commit is whole, the manifest that goes with it is written after it, and a `--rebuild` is
-built beside the live index. A run killed at any point leaves the last commit serving; the
-next run sees the files the manifest does not vouch for and indexes them, replacing any
-documents their letters already have.
+A run holds the index's write lock from its scan to its commit; its writer processes end
+with it. Crash safety and readers' safety come from the store (engine/store.py): a
+generation becomes visible only when its commit is whole, with the manifest written before
+it, and a `--rebuild` is built beside the live index. A run killed at any point leaves the
+last commit serving, with its own manifest; the next run does what is left.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
     INDEX/imr-search.json      which store is live, and the schema version it was built with
     INDEX/write.lock           held by the one run that writes, from its scan to its commit
-    INDEX/store-<id>/          a Whoosh index (segments, tables of contents), its manifest,
-                               its facet tables, and the leases of the readers using it
+    INDEX/store-<id>/          a Whoosh index (segments, tables of contents), its facet
+                               tables, the leases of the readers using it, and for each
+                               generation its record (manifest, facet labels, when),
+                               written before the generation's table of contents
 
 Readers never see a half-built index and never fail because a run goes on:
 - A reader answers from one generation (one commit) of the live store. It takes a shared
