@@ -16,7 +16,9 @@ from enum import StrEnum
 class Kind(StrEnum):
     PROSE = "text"  # stemmed words with positions, stop words kept
     KEYWORD = "keyword"  # one lower-cased value
-    FACET = "keywords"  # values as the letters write them, matched in any case or spelling
+    VALUES = (
+        "keywords"  # a list of values as the letters write them, matched in any case or spelling
+    )
     ID = "id"
     NUMBER = "number"
     DATE = "date"
@@ -35,6 +37,7 @@ class Field:
     facet: bool = False  # counted by --facet, grouped by stats --by
     snippet: int = 0  # a hit's sentence is looked for in fields 1, 2, 3...; 0: never
     hidden: bool = False  # never named in a query
+    exact: bool = False  # an identity: matched as written, case and all
     sortable: bool = False
     similar_words: int | None = 0  # how many of its telling words `similar` takes (None: all)
     similar_boost: float = 0.0  # and their weight; for a facet, the weight of the same value
@@ -46,7 +49,7 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("letter_key", Kind.ID, "the letter's identity", hidden=True, sortable=True),
+    Field("letter_key", Kind.ID, "the letter's identity", hidden=True, exact=True, sortable=True),
     Field(
         "case",
         Kind.ID,
@@ -128,7 +131,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "specialty",
-        Kind.FACET,
+        Kind.VALUES,
         'the reviewer\'s specialties ("&" = "and")',
         '`specialty:"pain management"`',
         aliases=("specialties",),
@@ -136,7 +139,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "license_state",
-        Kind.FACET,
+        Kind.VALUES,
         "where the reviewer is licensed",
         "`state:california`",
         aliases=("state", "states", "license"),
@@ -144,7 +147,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "category",
-        Kind.FACET,
+        Kind.VALUES,
         "medication, imaging, therapy, injection, surgery, equipment, testing, program, "
         "behavioral, other",
         "`category:imaging`",
@@ -153,7 +156,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "drug",
-        Kind.FACET,
+        Kind.VALUES,
         "the generic drug (each one of a compound)",
         "`drug:Norco`",
         facet=True,
@@ -161,7 +164,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "drug_class",
-        Kind.FACET,
+        Kind.VALUES,
         "the drug's class",
         '`class:"muscle relaxant"`',
         aliases=("class",),
@@ -170,7 +173,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "guideline_source",
-        Kind.FACET,
+        Kind.VALUES,
         "what the reviewer relied on: MTUS, ACOEM, ODG, Non-MTUS, none",
         "`source:ODG`",
         aliases=("source",),

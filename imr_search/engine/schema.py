@@ -147,12 +147,12 @@ def whoosh_field(field: Field):
     kind = field.kind
     if kind is Kind.PROSE:
         return prose_field()
-    if kind is Kind.FACET:
+    if kind is Kind.VALUES:
         return facet_field()
     if kind is Kind.KEYWORD:
         return KEYWORD(stored=True, lowercase=True, sortable=field.sortable, scorable=False)
     if kind is Kind.ID:
-        if field.hidden:  # an identity, matched exactly
+        if field.exact:
             return ID(stored=True, sortable=field.sortable)
         return ID(stored=True, sortable=field.sortable, analyzer=IDTokenizer() | LowercaseFilter())
     if kind is Kind.NUMBER:

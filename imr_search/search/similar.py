@@ -22,7 +22,7 @@ STOP_WORDS = frozenset(prose_terms(" ".join([*COMMON_WORDS, *SCHEDULE_WORDS.spli
 # The words of an item's text fields, and the same drug, class and kind of treatment, each
 # with the weight the fields table gives it (`similar_words`, `similar_boost`).
 SIMILAR_TEXT = [f for f in FIELDS if f.kind is Kind.PROSE and f.similar_boost]
-SIMILAR_VALUES = [f for f in FIELDS if f.kind is Kind.FACET and f.similar_boost]
+SIMILAR_VALUES = [f for f in FIELDS if f.kind is Kind.VALUES and f.similar_boost]
 
 
 def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult:
