@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .fields import FACETS
+from .fields import BY_NAME, FACETS, GROUP_FIELDS
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
 from .render import (
     letter_detail,
@@ -233,6 +233,10 @@ def info(index_dir: IndexOption = None) -> None:
 
 # Every item is counted by outcome already.
 BY_FIELDS = ", ".join(name for name in FACETS if name != "outcome")
+GROUPS = ", ".join(
+    f"{name} (in bands of {BY_NAME[name].band})" if BY_NAME[name].band else name
+    for name in GROUP_FIELDS
+)
 
 NoColorOption = Annotated[
     bool, typer.Option("--no-color", help="Plain output (as with NO_COLOR set, or when piped).")
@@ -332,7 +336,7 @@ def stats(
         typer.Option(
             "--by",
             "-b",
-            help=f"Group by this field (once or twice): {BY_FIELDS}, age (10-year bands).",
+            help=f"Group by this field (once or twice): {GROUPS}.",
         ),
     ],
     minimum: Annotated[

@@ -39,6 +39,7 @@ class Field:
     hidden: bool = False  # never named in a query
     exact: bool = False  # an identity: matched as written, case and all
     sortable: bool = False
+    band: int = 0  # a number `stats --by` groups in bands this wide (age: 40-49)
     similar_words: int | None = 0  # how many of its telling words `similar` takes (None: all)
     similar_boost: float = 0.0  # and their weight; for a facet, the weight of the same value
     either: tuple[str, ...] = ()  # a name for any of these fields, not a field of its own
@@ -217,7 +218,7 @@ FIELDS: tuple[Field, ...] = (
         aliases=("received",),
     ),
     Field("year", Kind.NUMBER, "the decision year", "`year:2016`", facet=True, sortable=True),
-    Field("age", Kind.NUMBER, "the worker's age", "`age:[40 TO 60]`"),
+    Field("age", Kind.NUMBER, "the worker's age", "`age:[40 TO 60]`", band=10),
     Field("path", Kind.STORED, "the file the letter was read from", hidden=True),
     # The letter as parsed, kept once per letter (with its first item), for `show`.
     Field("letter", Kind.STORED, "the letter's parsed record", hidden=True),
@@ -245,3 +246,6 @@ SNIPPET_FIELDS = tuple(f.name for f in sorted(FIELDS, key=lambda f: f.snippet) i
 DATE_FIELDS = names(lambda f: f.kind is Kind.DATE)
 NUMERIC_FIELDS = names(lambda f: f.kind is Kind.NUMBER)
 QUERY_FIELDS = names(lambda f: f.searchable)
+# What `stats --by` groups by: the facets (but outcome, which every group is counted by) and
+# the numbers counted in bands.
+GROUP_FIELDS = names(lambda f: (f.facet and f.name != "outcome") or f.band)

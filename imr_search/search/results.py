@@ -12,12 +12,11 @@ from ..engine.query import QueryError, ReadQuery, read_query
 from ..engine.ranking import Ranking
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
-from ..fields import ALIASES, FACETS, SNIPPET_FIELDS
+from ..fields import ALIASES, BY_NAME, FACETS, SNIPPET_FIELDS
 from ..letters import file_digest
 from ..letters.models import Letter
 
 NO_VALUE = "(none)"
-AGE_BAND_YEARS = 10
 
 
 class Sort(StrEnum):
@@ -156,17 +155,14 @@ def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
 
 
 def shown_value(name: str, value, labels: dict) -> str:
-    """A facet value as a reader sees it: as the letters write it, an age band, "(none)"."""
+    """A facet value as a reader sees it: as the letters write it, a band, "(none)"."""
     if value is None:
         return NO_VALUE
-    if name == "age":
-        return age_band(int(value))
+    band = BY_NAME[name].band
+    if band:
+        start = int(value) // band * band
+        return f"{start}-{start + band - 1}"
     return labels.get(name, {}).get(str(value), str(value))
-
-
-def age_band(age: int) -> str:
-    start = age // AGE_BAND_YEARS * AGE_BAND_YEARS
-    return f"{start}-{start + AGE_BAND_YEARS - 1}"
 
 
 def labelled(counts: dict, name: str, labels: dict) -> dict[str, int]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ..engine.query import QueryError, read_query
 from ..engine.snapshot import open_snapshot
-from ..fields import ALIASES, FACETS
-from .results import facet_name, shown_value
+from ..fields import ALIASES, GROUP_FIELDS
+from .results import shown_value
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
 OTHER = "other"
@@ -73,17 +73,13 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
 
 
 def group_name(name: str) -> str:
-    """A `--by` field: any facet but outcome (every group is split by it), or age (bands)."""
+    """A `--by` field, named as a user may (any case, an alias). Raises QueryError."""
     resolved = ALIASES.get(name.lower(), name.lower())
     if resolved == "outcome":
         raise QueryError("cannot group by outcome: each group is counted by outcome already")
-    if resolved == "age":
-        return resolved
-    try:
-        return facet_name(name)
-    except QueryError:
-        groupable = ", ".join(f for f in (*FACETS, "age") if f != "outcome")
-        raise QueryError(f"cannot group by {name!r}; fields: {groupable}") from None
+    if resolved not in GROUP_FIELDS:
+        raise QueryError(f"cannot group by {name!r}; fields: {', '.join(GROUP_FIELDS)}")
+    return resolved
 
 
 def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> StatsResult:
