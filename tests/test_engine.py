@@ -236,3 +236,12 @@ def test_a_snapshot_held_across_merging_commits_reads_its_whole_commit(tmp_path)
         after = [snapshot.found(ranking, at).fields for at in range(len(ranking))]
     assert {fields["case"] for fields in after} == cases
     assert len(after) == sum(len(row["items"]) for row in truth_rows()) + 5
+
+
+def test_a_stored_letter_is_the_letter_parsed(index_dir):
+    """What `show` gives back from the index is, field for field, what parsing the letter's
+    file gives (the index keeps part of it in the record, part in its items' documents)."""
+    for path in find_letter_files([CORPUS]):
+        parsed = read_letter(path)
+        shown, _ = find_letter(index_dir, parsed.case)
+        assert shown.to_dict() == dict(parsed.to_dict(), path=str(path.resolve())), path

@@ -13,7 +13,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
-from .documents import unpacked_record
+from .documents import letter_record
 from .facets import docs_by_value, facet_counts, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
@@ -49,7 +49,7 @@ class Snapshot:
 
     @cached_property
     def generation_record(self) -> dict:
-        """What this generation was made of (store.py): manifest, labels, when."""
+        """What this generation was made of (store.py): its labels, when it was made."""
         return self.files.record(self.generation)
 
     @property
@@ -106,11 +106,9 @@ class Snapshot:
 
     def letter_record(self, docnums) -> dict | None:
         """The parsed record of the letter whose documents are `docnums`."""
-        for docnum in docnums:
-            packed = self.searcher.stored_fields(docnum).get("letter")
-            if packed:
-                return unpacked_record(packed)
-        return None
+        stored = [self.searcher.stored_fields(docnum) for docnum in docnums]
+        packed = next((fields["letter"] for fields in stored if fields.get("letter")), None)
+        return letter_record(packed, stored) if packed else None
 
     def letters_and_items(self) -> tuple[int, int]:
         """Letters and items indexed. (The `letter_key` terms would count removed letters

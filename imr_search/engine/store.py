@@ -48,9 +48,11 @@ POINTER_FILE = "imr-search.json"
 LOCK_FILE = "write.lock"
 STORE_PREFIX = "store-"
 STORE_META = "store.json"  # when the store was created
-# What each generation was made of, written before its table of contents: the manifest of
-# the files it holds, the spellings of its facet values, when it was committed.
+# What each generation was made of, written before its table of contents: the spellings of
+# its facet values and when it was committed (read by every query: kept small), and the
+# manifest of the files it holds (read by runs, `show` and `info`).
 RECORD_FILE = "generation-{}.json"
+MANIFEST_FILE = "manifest-{}.json"
 STORE_LEASE = "store.lock"
 READERS_FOLDER = "readers"
 INDEX_NAME = "imr"
@@ -215,24 +217,30 @@ class StoreFiles:
     def meta(self) -> dict:
         return read_json(self.folder / STORE_META) or {}
 
+    def newest(self) -> int:
+        found = generations(FileStorage(str(self.folder)))
+        return found[-1] if found else 0
+
     def record(self, generation: int | None = None) -> dict:
-        """What generation `generation` (else the newest) was made of: `files` (the
-        manifest), `labels`, `updated`; empty for a store's first, empty generation."""
-        if generation is None:
-            found = generations(FileStorage(str(self.folder)))
-            generation = found[-1] if found else 0
+        """Generation `generation`'s (else the newest's) `labels` and `updated`; empty for a
+        store's first, empty generation."""
+        generation = self.newest() if generation is None else generation
         return read_json(self.folder / RECORD_FILE.format(generation)) or {}
 
     def manifest(self, generation: int | None = None) -> dict[str, dict]:
-        files = self.record(generation).get("files")
+        """The files generation `generation` (else the newest) holds."""
+        generation = self.newest() if generation is None else generation
+        files = (read_json(self.folder / MANIFEST_FILE.format(generation)) or {}).get("files")
         return files if isinstance(files, dict) else {}
 
 
 def write_record(store: Path, generation: int, manifest: dict, labels: dict) -> None:
     """Before generation `generation`'s table of contents: its record and its lease file."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    record = {"files": manifest, "labels": labels, "updated": now}
-    write_json_atomically(store / RECORD_FILE.format(generation), record)
+    write_json_atomically(store / MANIFEST_FILE.format(generation), {"files": manifest})
+    write_json_atomically(
+        store / RECORD_FILE.format(generation), {"labels": labels, "updated": now}
+    )
     make_lock_file(generation_lease(store, generation))
 
 
@@ -353,6 +361,7 @@ def clean_store(storage, store: Path, generation: int, segments) -> None:
             if free or not generation_lease(store, number).exists():
                 storage.delete_file(TOC._filename(INDEX_NAME, number))
                 (store / RECORD_FILE.format(number)).unlink(missing_ok=True)
+                (store / MANIFEST_FILE.format(number)).unlink(missing_ok=True)
                 generation_lease(store, number).unlink(missing_ok=True)
                 continue
         with suppress(Exception):
