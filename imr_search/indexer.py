@@ -267,6 +267,7 @@ class Plan:
     manifest: dict[str, dict]  # the files that need no parsing, as they will be recorded
     to_parse: list[tuple[str, os.stat_result, str]]  # path, stat, SHA-256
     gone: list[str]
+    owners: dict[str, str]  # letter key -> the file its documents were read from (`old`)
 
 
 def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
@@ -322,7 +323,7 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
                 to_parse.append((path, *found))
     to_parse.sort(key=lambda parsed: Path(parsed[0]).parts)
     report.unchanged = len([path for path in manifest if path in stats])
-    return Plan(old, report, manifest, to_parse, gone)
+    return Plan(old, report, manifest, to_parse, gone, owners)
 
 
 def copy_to_read(path: str, stats: dict) -> tuple[os.stat_result, str] | None:
@@ -366,7 +367,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
     once, by the file that still holds it in the index, else by the first file read with it.
     """
     old, report, manifest = plan.old, plan.report, plan.manifest
-    owner = owners_of(old)
+    owner = dict(plan.owners)
     for path in plan.gone:
         key = old[path].get("key")
         if key and owner.get(key) == path:
