@@ -119,6 +119,28 @@ def test_not_excludes_and_or_includes(index_dir):
     assert found(index_dir, "(mri OR knee) AND outcome:overturned") == (mri | knee) & overturned
 
 
+def test_minus_leaves_out_and_plus_requires(index_dir):
+    mri, knee = items_where(says(r"\bmris?\b")), items_where(says(r"\bknee"))
+    hip = items_where(says(r"\bhips?\b"))
+    assert mri - knee and mri & knee
+    assert found(index_dir, "mri -knee") == mri - knee
+    assert found(index_dir, "-knee mri") == mri - knee
+    assert found(index_dir, "mri +knee") == mri & knee
+    assert found(index_dir, "mri -(knee OR hip)") == mri - knee - hip
+    upheld_items = items_where(upheld)
+    assert found(index_dir, "mri -outcome:upheld") == mri - upheld_items
+    assert found(index_dir, "flare-up") == items_where(says(r"\bflare-ups?\b"))  # a word's own
+
+
+@pytest.mark.parametrize("quotes", ["\u201c\u201d", "\u201e\u201c", "\u00ab\u00bb"])
+def test_curly_quotes_are_quotes(index_dir, quotes):
+    expected = items_where(says(r"\bfunctional\s+improvements?\b"))
+    assert expected and expected != items_where(
+        lambda item: says(r"\bfunction")(item) and says(r"\bimprov")(item)
+    )
+    assert found(index_dir, f"{quotes[0]}functional improvement{quotes[1]}") == expected
+
+
 def test_wildcards_fuzzy_and_proximity(index_dir):
     assert found(index_dir, "exacerb*") == items_where(says(r"\bexacerb"))
     assert found(index_dir, "cyclobenzap*") == items_where(says(r"\bcyclobenzap"))
@@ -159,6 +181,18 @@ def test_state_alias(index_dir):
     assert expected
     assert found(index_dir, 'state:"new jersey"') == expected
     assert found(index_dir, 'license_state:"New Jersey"') == expected
+
+
+# The postal codes of the states the sample letters' reviewers hold licenses in.
+POSTAL_CODES = {"California": "CA", "New Jersey": "NJ", "New York": "NY", "Texas": "TX"}
+
+
+@pytest.mark.parametrize("name", sorted(POSTAL_CODES))
+def test_a_state_by_its_postal_code(index_dir, name):
+    expected = items_where(lambda item: name in item.row["license_states"])
+    assert expected, name
+    assert found(index_dir, f"state:{POSTAL_CODES[name]}") == expected
+    assert found(index_dir, f"state:{POSTAL_CODES[name].lower()}") == expected
 
 
 def test_case_finds_its_letter(index_dir):
@@ -242,6 +276,21 @@ DATE_AND_NUMBER_QUERIES = [
         lambda d, row: d["decision_date"] and d["decision_date"] >= date(2017, 2, 1),
     ),
     ("decided:01/09/2017", lambda d, row: d["decision_date"] == date(2017, 1, 9)),
+    ('decided:"January 9, 2017"', lambda d, row: d["decision_date"] == date(2017, 1, 9)),
+    (
+        "decided:01/2017",
+        lambda d, row: (
+            d["decision_date"]
+            and d["decision_date"] < date(2017, 2, 1)
+            and d["decision_date"] >= date(2017, 1, 1)
+        ),
+    ),
+    (
+        'decided:"dec 2016"',
+        lambda d, row: (
+            d["decision_date"] and (d["decision_date"].year, d["decision_date"].month) == (2016, 12)
+        ),
+    ),
     ("injured:<2010", lambda d, row: d["injury_date"] and d["injury_date"] < date(2010, 1, 1)),
     ("injured:<=2010", lambda d, row: d["injury_date"] and d["injury_date"] <= date(2010, 12, 31)),
     ("age:[40 TO 60]", lambda d, row: row["age"] is not None and 40 <= row["age"] <= 60),
@@ -441,6 +490,16 @@ ERRORS = [
     ("decided:2016-13", "is not a date"),
     ("age:old", "age:old at column 5 is not a whole number"),
     ("decided:20*", "decision_date takes a date, not a pattern"),
+    ("decided:16", "decision_date:16 at column 9 is not a date; write a year (2016), a month"),
+    ("decided:March", "decision_date:March at column 9 is not a date"),
+    ('decided:"ma 2016"', "is not a date"),
+    ("decided:2016-02-30", "is not a date"),
+    ("mri - knee", "'-' at column 5 signs nothing"),
+    ("mri +", "'+' at column 5 signs nothing"),
+    ("<NT", "'<' at column 1 compares nothing"),
+    (">= state: ?", "'>=' at column 1 compares nothing"),
+    ("< '", "'<' at column 1 compares nothing"),
+    ("mri age:>", "'>' at column 9 compares nothing"),
 ]
 
 

@@ -7,8 +7,11 @@ The syntax is Whoosh's (fields, "phrases", AND/OR/NOT, parentheses, * and ? wild
   both sides' guideline citations; the letter's summary only when named (`summary:`);
 - `guideline:` means either citation, a phrase within one of them;
 - field names are case-insensitive and have short aliases (`state`, `decided`, `injured`);
-- keyword values are case-insensitive and spelled either way ("&" or "and");
-- a date is a year, a month or a day, and stands for the whole of it: `decided:2016`,
+- keyword values are case-insensitive and spelled either way ("&" or "and"); a state by
+  its name or its postal code (`state:CA`);
+- `-word` leaves out items with the word, `+word` requires it; curly quotes are quotes;
+- a date is a year, a month or a day (nothing else: `decided:16` is an error), and stands
+  for the whole of it: `decided:2016`, `decided:"March 2016"`,
   `decided:[2016-01 TO 2016-06]`, `injured:<2010` (before 2010 began);
 - a drug's brand and generic names find each other, unless quoted: `flexeril` finds letters
   about cyclobenzaprine, and `drug:Flexeril` is `drug:cyclobenzaprine`;
@@ -28,17 +31,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from dateutil import parser as dateparser
 from dateutil.relativedelta import relativedelta
 from whoosh import query as wq
-from whoosh.qparser import FuzzyTermPlugin, GtLtPlugin, MultifieldParser, syntax
+from whoosh.qparser import (
+    FuzzyTermPlugin,
+    GtLtPlugin,
+    MultifieldParser,
+    OperatorsPlugin,
+    plugins,
+    syntax,
+)
 from whoosh.util.times import long_to_datetime
 
 from ..fields import ALIASES, BY_NAME, DATE_FIELDS, DEFAULT_FIELDS, NUMERIC_FIELDS, QUERY_FIELDS
 from ..letters.enrich import drug_table
+from ..letters.states import state_name
 from .schema import build_schema, prose_field
 
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
+COMPARISON = re.compile(r"[<>]=?|=[<>]")
 
 
 class QueryError(Exception):
@@ -62,8 +73,16 @@ def read_query(text: str) -> ReadQuery:
     return ReadQuery(text, parse_query(text))
 
 
+# Quotes as a brief or an email writes them, one character each (columns stay where they are).
+STRAIGHT_QUOTES = str.maketrans(
+    "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2018\u2019\u201a\u201b\u2032",
+    '"""""""' + "'" * 5,
+)
+
+
 def parse_query(text: str) -> wq.Query:
     """The Whoosh query for `text`. Raises QueryError."""
+    text = text.translate(STRAIGHT_QUOTES)
     check_syntax(text)
     if text.strip() == "*":
         return wq.Every()
@@ -76,6 +95,21 @@ def parse_query(text: str) -> wq.Query:
     return parsed
 
 
+# `-term` leaves out what has the term and `+term` requires it, as Lucene reads them (words
+# are required anyway): a sign that starts a word, a phrase or a group.
+SIGN_STARTS = r"(?:^|(?<=[\s(]))"
+SIGN_ENDS = r"(?=[^\s)+-])"
+NOT = rf"{SIGN_STARTS}(?:NOT(?=\s)|-{SIGN_ENDS})"
+PLUS = rf"{SIGN_STARTS}\+{SIGN_ENDS}"
+
+
+class SpacePlugin(plugins.TaggingPlugin):
+    """A pattern the parser reads as a space."""
+
+    nodetype = syntax.Whitespace
+    priority = 0
+
+
 @cache
 def make_parser() -> MultifieldParser:
     # The parser knows the names that stand for several fields (`guideline`) as fields of
@@ -86,6 +120,8 @@ def make_parser() -> MultifieldParser:
             schema.add(field.name, prose_field())
     boosts = {name: BY_NAME[name].boost for name in DEFAULT_FIELDS}
     parser = MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=boosts)
+    parser.replace_plugin(OperatorsPlugin(Not=NOT))
+    parser.add_plugin(SpacePlugin(PLUS))
     parser.add_plugin(GtLtPlugin())
     parser.add_plugin(FuzzyTermPlugin())
     parser.add_plugin(ReadingPlugin())
@@ -144,6 +180,17 @@ def check_syntax(text: str) -> None:
     for index, (token, at) in enumerate(tokens):
         before = tokens[index - 1][0] if index else None
         after = tokens[index + 1][0] if index + 1 < len(tokens) else None
+        if re.match(r"[+-](?:[+-]|$)", token) and masked[at + len(token) : at + 2] != "(":
+            raise QueryError(
+                f"{token!r} at column {at + 1} signs nothing; write -word to leave out items "
+                'with the word, +word to require it, or quote it: "-"'
+            )
+        comparison = COMPARISON.search(token)
+        if comparison and not re.fullmatch(r"\w+:(?:<=|>=|=<|=>|<|>)[^<>=]+", token):
+            raise QueryError(
+                f"{comparison.group()!r} at column {at + comparison.start() + 1} compares "
+                "nothing; write it after a field and before a value: decided:<2016, age:>=40"
+            )
         if token in OPERATORS:
             if after in (None, ")") or after in OPERATORS[:2] + OPERATORS[3:]:
                 raise QueryError(f"{token} at column {at + 1} has nothing after it")
@@ -219,6 +266,8 @@ class ReadingPlugin:
                 check_numbers(node)
             elif name == "drug" and node.has_text:
                 node.text = generic_name(node.text)
+            elif name == "license_state" and node.has_text:
+                node.text = state_name(node.text) or node.text  # `state:CA` is California
             elif name is None and type(node) is syntax.WordNode:
                 group[index] = drug_names_node(node)
         return group
@@ -279,7 +328,35 @@ class DateRangeNode(syntax.SyntaxNode):
 
 
 MICROSECOND = timedelta(microseconds=1)
-YEAR_MONTH = re.compile(r"(\d{4})(?:[-/.](\d{1,2}))?")
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+MONTH = r"(?P<month_name>[a-z]{3,9})\.?"
+# The ways a year, a month or a day is written; nothing else is a date.
+DATE_FORMS = [
+    re.compile(form)
+    for form in (
+        r"(?P<year>\d{4})",
+        r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})",
+        r"(?P<month>\d{1,2})[-/.](?P<year>\d{4})",
+        rf"{MONTH},? (?P<year>\d{{4}})",
+        r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})",
+        r"(?P<month>\d{1,2})[-/.](?P<day>\d{1,2})[-/.](?P<year>\d{4})",
+        rf"{MONTH} (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})",
+        rf"(?P<day>\d{{1,2}}) {MONTH},? (?P<year>\d{{4}})",
+    )
+]
 
 
 def date_node(node) -> DateRangeNode:
@@ -293,7 +370,7 @@ def date_node(node) -> DateRangeNode:
         if node.end:
             first, last = date_span(node.end, node)
             end = first - MICROSECOND if node.endexcl else last
-    elif type(node) is syntax.WordNode:
+    elif type(node) in (syntax.WordNode, plugins.PhrasePlugin.PhraseNode):  # "March 2016"
         start, end = date_span(node.text, node)
     else:
         raise QueryError(
@@ -307,22 +384,38 @@ def date_node(node) -> DateRangeNode:
 
 def date_span(text: str, node) -> tuple[datetime, datetime]:
     """The first and last instant a year, a month or a day names."""
-    match = YEAR_MONTH.fullmatch(text)
+    parts = date_parts(" ".join(text.strip('"').lower().split()))
     try:
-        if match and match.group(2):
-            first = datetime(int(match.group(1)), int(match.group(2)), 1)
-            length = relativedelta(months=1)
-        elif match:
-            first, length = datetime(int(match.group(1)), 1, 1), relativedelta(years=1)
-        else:
-            day = dateparser.parse(text, default=datetime(2000, 1, 1))
-            first, length = datetime(day.year, day.month, day.day), relativedelta(days=1)
+        if parts is None:
+            raise ValueError
+        year, month, day = parts
+        first = datetime(year, month or 1, day or 1)
     except (ValueError, OverflowError):
         raise QueryError(
             f"{node.fieldname}:{text} at {where(node)} is not a date; write a year (2016), "
-            "a month (2016-03) or a day (2016-03-15 or 03/15/2016)"
+            'a month (2016-03, 03/2016 or "March 2016") or a day (2016-03-15, 03/15/2016 '
+            'or "March 15, 2016")'
         ) from None
+    length = relativedelta(days=1) if day else relativedelta(months=1 if month else 12)
     return first, first + length - MICROSECOND
+
+
+def date_parts(text: str) -> tuple[int, int | None, int | None] | None:
+    """(year, month, day) of a date as written, month and day None where not written."""
+    for form in DATE_FORMS:
+        match = form.fullmatch(text)
+        if match is None:
+            continue
+        held = match.groupdict()
+        month = held.get("month")
+        if held.get("month_name"):
+            named = [n for n, name in enumerate(MONTHS, 1) if name.startswith(held["month_name"])]
+            if len(named) != 1:
+                return None
+            month = named[0]
+        day = held.get("day")
+        return int(held["year"]), month and int(month), day and int(day)
+    return None
 
 
 # ---------------------------------------------------------------- drugs
