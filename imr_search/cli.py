@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .fields import BY_NAME, FACETS, GROUP_FIELDS
+from .fields import BY_NAME, GROUP_FIELDS
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
 from .render import (
     letter_detail,
@@ -232,7 +232,6 @@ def info(index_dir: IndexOption = None) -> None:
 
 
 # Every item is counted by outcome already.
-BY_FIELDS = ", ".join(name for name in FACETS if name != "outcome")
 GROUPS = ", ".join(
     f"{name} (in bands of {BY_NAME[name].band})" if BY_NAME[name].band else name
     for name in GROUP_FIELDS
@@ -248,8 +247,7 @@ FacetOption = Annotated[
     typer.Option(
         "--facet",
         "-F",
-        help=f"Count matching items by a field (repeatable): {BY_FIELDS}. "
-        "Outcome is always counted.",
+        help=f"Count matching items by a field (repeatable): {GROUPS}. Outcome is always counted.",
     ),
 ]
 FormatOption = Annotated[

@@ -242,10 +242,11 @@ def names(test) -> tuple[str, ...]:
 INDEXED = tuple(field for field in FIELDS if not field.either)  # the schema's own fields
 DEFAULT_FIELDS = names(lambda f: f.default)
 FACETS = names(lambda f: f.facet)
+# What items can be counted by: the facets and the numbers counted in bands.
+COUNT_FIELDS = names(lambda f: f.facet or f.band)
 SNIPPET_FIELDS = tuple(f.name for f in sorted(FIELDS, key=lambda f: f.snippet) if f.snippet)
 DATE_FIELDS = names(lambda f: f.kind is Kind.DATE)
 NUMERIC_FIELDS = names(lambda f: f.kind is Kind.NUMBER)
 QUERY_FIELDS = names(lambda f: f.searchable)
-# What `stats --by` groups by: the facets (but outcome, which every group is counted by) and
-# the numbers counted in bands.
-GROUP_FIELDS = names(lambda f: (f.facet and f.name != "outcome") or f.band)
+# What `stats --by` groups by: all but outcome, which every group is counted by.
+GROUP_FIELDS = tuple(name for name in COUNT_FIELDS if name != "outcome")

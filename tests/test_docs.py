@@ -82,3 +82,21 @@ def test_every_field_example_finds_items_of_the_sample_corpus(index_dir):
         if field.searchable:
             example = field.example.strip("`")
             assert search(index_dir, example).total, example
+
+
+def syntax_examples() -> list[str]:
+    """Every query the README's query syntax table shows in its first column."""
+    table = README.split("**Query syntax.**")[1].split("Everything that cannot be read")[0]
+    rows = [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| `")]
+    return [example for row in rows for example in re.findall(r"`([^`]+)`", row)]
+
+
+def test_every_syntax_example_is_read_and_finds_items(index_dir):
+    from imr_search.search import search
+
+    examples = syntax_examples()
+    assert len(examples) > 20
+    for example in examples:
+        if example.startswith("field:"):
+            continue  # the form, not a query
+        assert search(index_dir, example).total, example

@@ -327,6 +327,7 @@ def truth_facets(keep=lambda item: True) -> dict[str, Counter]:
             "drug",
             "drug_class",
             "guideline_source",
+            "age",
         )
     }
     for item in filter(keep, truth_items()):
@@ -342,6 +343,8 @@ def truth_facets(keep=lambda item: True) -> dict[str, Counter]:
         counts["drug_class"][facet_key(drug_class_of(item.item) or NONE)] += 1
         sources = sources_of(raw_item(item).maximus_guideline)
         counts["guideline_source"].update(map(facet_key, sources))
+        age = row.get("age")
+        counts["age"][NONE if age is None else f"{age - age % 10}-{age - age % 10 + 9}"] += 1
     return counts
 
 
@@ -353,7 +356,10 @@ def test_every_facet_count_equals_truth(index_dir):
     result = search(
         index_dir,
         "*",
-        facets=("specialty", "state", "year", "sex", "category", "drug", "drug_class", "source"),
+        facets=(
+            *("specialty", "state", "year", "sex", "category", "drug", "drug_class", "source"),
+            "age",
+        ),
     )
     assert result.total == len(truth_items())
     for name, counts in truth_facets().items():

@@ -12,7 +12,7 @@ from ..engine.query import QueryError, ReadQuery, read_query
 from ..engine.ranking import Ranking
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
-from ..fields import ALIASES, BY_NAME, FACETS, SNIPPET_FIELDS
+from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
 from ..letters import file_digest
 from ..letters.models import Letter
 
@@ -100,8 +100,8 @@ class NotFound(Exception):
 def facet_name(name: str) -> str:
     """A facet named as a user may (any case, an alias). Raises QueryError."""
     resolved = ALIASES.get(name.lower(), name.lower())
-    if resolved not in FACETS:
-        raise QueryError(f"cannot count by {name!r}; facets: {', '.join(FACETS)}")
+    if resolved not in COUNT_FIELDS:
+        raise QueryError(f"cannot count by {name!r}; facets: {', '.join(COUNT_FIELDS)}")
     return resolved
 
 
