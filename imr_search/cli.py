@@ -302,6 +302,8 @@ def query(
         )
     if explain:
         say(f"query read as: {result.explained}")
+    if result.suggestions:
+        say(f"no items match; did you mean {' or '.join(result.suggestions)}?")
     write_result(result, format, no_color)
 
 

@@ -217,6 +217,8 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
     }
     if result.letters is not None:
         summary["letters"] = result.total_letters
+    if not result.total:
+        summary["suggestions"] = list(result.suggestions)
     write_json_lines([*records, summary], out)
 
 

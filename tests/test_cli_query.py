@@ -137,6 +137,7 @@ def test_no_hits_exits_1_and_says_so(index_dir):
             "page": 1,
             "limit": 10,
             "facets": {"outcome": {}},
+            "suggestions": [],  # no word of the letters is near it
         }
     ]
 

@@ -506,6 +506,8 @@ ERRORS = [
     (">= state: ?", "'>=' at column 1 compares nothing"),
     ("< '", "'<' at column 1 compares nothing"),
     ("mri age:>", "'>' at column 9 compares nothing"),
+    ("NOT NOT mri", "NOT at column 1 negates a negation"),
+    ("mri NOT -knee", "NOT at column 5 negates a negation"),
 ]
 
 

@@ -191,6 +191,11 @@ def check_syntax(text: str) -> None:
                 f"{comparison.group()!r} at column {at + comparison.start() + 1} compares "
                 "nothing; write it after a field and before a value: decided:<2016, age:>=40"
             )
+        negates = token in ("NOT", "-")  # what follows it is negated
+        if negates and after is not None and (after == "NOT" or after.startswith("-")):
+            raise QueryError(
+                f"{token} at column {at + 1} negates a negation; leave both out, or keep one"
+            )
         if token in OPERATORS:
             if after in (None, ")") or after in OPERATORS[:2] + OPERATORS[3:]:
                 raise QueryError(f"{token} at column {at + 1} has nothing after it")

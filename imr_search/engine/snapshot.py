@@ -3,6 +3,7 @@ rankings, facet counts, stored fields and records, snippets, telling words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,15 +12,18 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
 from whoosh.util.times import long_to_datetime
 
 from .documents import letter_record
 from .facets import docs_by_value, facet_counts, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
-from .schema import facet_value
+from .schema import TOKEN, facet_value
 from .snippets import Snippet, snippet_of
 from .store import Opened, StoreFiles, opened_generation
+
+WORD = re.compile(TOKEN)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,49 @@ class Snapshot:
         live = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
         held = self.counts(live, ["decision_date"])["decision_date"]
         return [long_to_datetime(value).date() for value in held if value is not None]
+
+    # ------------------------------------------------------------ spelling
+
+    def knows_word(self, word: str, names: tuple[str, ...]) -> bool:
+        """Whether any of fields `names` holds `word` as the index reads it."""
+        reader = self.searcher.reader()
+        return any((name, term) in reader for name in names for term in self.words(name, word)[:1])
+
+    def spelled_like(self, word: str, names: tuple[str, ...], most: int) -> list[str]:
+        """Up to `most` words of fields `names` within two edits of `word` as the index
+        reads it, in the form a letter writes them, the closest and commonest first."""
+        reader = self.searcher.reader()
+        indexed = self.words(names[0], word)[:1]
+        if not indexed:
+            return []
+        near: dict[str, tuple[int, int]] = {}
+        for name in names:
+            # (two edits from a short word reach too many other words)
+            edits = 2 if len(indexed[0]) > 5 else 1
+            for term in reader.terms_within(name, indexed[0], edits, prefix=1):
+                rank = (edit_distance(term, indexed[0]), -reader.doc_frequency(name, term))
+                near[term] = min(near.get(term, rank), rank)
+        written = []
+        for term in sorted(near, key=near.get):
+            form = self.written_form(term, names)
+            if form and form not in written:
+                written.append(form)
+            if len(written) == most:
+                break
+        return written
+
+    def written_form(self, term: str, names: tuple[str, ...]) -> str | None:
+        """A word a letter writes that the index reads as `term`, from the first item that
+        has it."""
+        for name in names:
+            if (name, term) not in self.searcher.reader():
+                continue
+            docnum = next(iter(self.searcher.document_numbers(**{name: term})), None)
+            text = self.stored(docnum).get(name, "") if docnum is not None else ""
+            for word in WORD.findall(text):
+                if self.words(name, word)[:1] == [term]:
+                    return word.lower()
+        return None
 
     # ------------------------------------------------------------ more like this
 

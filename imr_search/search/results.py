@@ -15,6 +15,7 @@ from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
 from ..letters import file_digest
 from ..letters.models import Letter
+from .suggest import suggestions
 
 NO_VALUE = "(none)"
 
@@ -91,6 +92,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]]  # outcome, then each facet asked for -> value -> items
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
+    suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
 
 
 class NotFound(Exception):
@@ -146,6 +148,7 @@ def search(
             facets=counts,
             letters=grouped,
             total_letters=total_letters,
+            suggestions=() if len(ranking) else suggestions(snapshot, text),
         )
 
 
