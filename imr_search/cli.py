@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sys
@@ -407,6 +408,16 @@ def show(
         write_json_lines([letter.to_dict()], sys.stdout)
     else:
         output_console(no_color).print(letter_detail(letter))
+
+
+def reflowed(doc: str) -> str:
+    """A docstring's paragraphs each on one line, for the help to wrap at the terminal's
+    width (typer keeps a docstring's line breaks, which then break lines mid-sentence)."""
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(doc).split("\n\n"))
+
+
+for registered in app.registered_commands:
+    registered.help = reflowed(registered.callback.__doc__ or "")
 
 
 def main() -> None:

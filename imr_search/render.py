@@ -50,10 +50,9 @@ def letter_panel(letter: Letter) -> Panel:
             facts.add_row(label, str(value))
     items = Table(expand=True, show_lines=True)
     items.add_column("#", justify="right", width=3)
-    items.add_column("Item", ratio=3)
-    items.add_column("Outcome")
-    items.add_column("Category")
-    items.add_column("Guideline (MAXIMUS)", ratio=2)
+    items.add_column("Item", ratio=3, overflow="fold")
+    items.add_column("Outcome / category", no_wrap=True)
+    items.add_column("Guideline (MAXIMUS)", ratio=2, overflow="fold")
     for item in letter.items:
         described = Text(item.item)
         details = [
@@ -78,8 +77,7 @@ def letter_panel(letter: Letter) -> Panel:
         items.add_row(
             str(item.position),
             described,
-            outcome_text(item.outcome),
-            item.category or "",
+            outcome_text(item.outcome) + Text(f"\n{item.category or ''}", style="dim"),
             guideline,
         )
     parts = [facts, items]
@@ -124,31 +122,39 @@ def snippet_text(snippet: Snippet) -> Text:
     return text
 
 
-def hits_table(hits: Iterable[Hit], title: str | None = None, of_letter: bool = False) -> Table:
-    """One row per hit: case and decision date, item number, outcome, specialty, and the
-    item with the matching sentence under it. A letter's own hits (`of_letter`) leave out
-    what its title says."""
+# Below this many columns a table leaves out what it can show elsewhere (the specialty under
+# the item, the rate's bar), so that what remains is not squeezed to a few letters a line.
+WIDE = 100
+
+
+def hits_table(
+    hits: Iterable[Hit], width: int, title: str | None = None, of_letter: bool = False
+) -> Table:
+    """One row per hit: case and decision date, item number, outcome, specialty (under the
+    item, narrower than WIDE), and the item with the matching sentence under it. A letter's
+    own hits (`of_letter`) leave out what its title says."""
     table = Table(title=title, title_justify="left", expand=True, show_lines=True)
+    own_column = not of_letter and width >= WIDE
     if not of_letter:
         table.add_column("Case / decided", no_wrap=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
-    if not of_letter:
-        table.add_column("Specialty", ratio=1)
-    table.add_column("Item and matching text", ratio=4)
+    if own_column:
+        table.add_column("Specialty", ratio=1, overflow="fold")
+    table.add_column("Item and matching text", ratio=4, overflow="fold")
     for hit in hits:
         decided = hit.decision_date.isoformat() if hit.decision_date else ""
-        described = Text(hit.item, style="bold") + "\n" + snippet_text(hit.snippet)
-        if of_letter:
-            table.add_row(str(hit.item_no), outcome_text(hit.outcome), described)
-        else:
-            table.add_row(
-                f"{hit.case}\n{decided}",
-                str(hit.item_no),
-                outcome_text(hit.outcome),
-                ", ".join(hit.specialties),
-                described,
-            )
+        specialties = ", ".join(hit.specialties)
+        described = Text(hit.item, style="bold")
+        if specialties and not of_letter and not own_column:
+            described += Text("\n" + specialties, style="dim")
+        described += Text("\n") + snippet_text(hit.snippet)
+        cells = [str(hit.item_no), outcome_text(hit.outcome)]
+        if not of_letter:
+            cells.insert(0, f"{hit.case}\n{decided}")
+        if own_column:
+            cells.append(specialties)
+        table.add_row(*cells, described)
     return table
 
 
@@ -176,9 +182,9 @@ def print_search_result(result: SearchResult, console: Console) -> None:
                 )
                 if part
             )
-            console.print(hits_table(letter.items, title=title, of_letter=True))
+            console.print(hits_table(letter.items, console.width, title=title, of_letter=True))
     elif result.hits:
-        console.print(hits_table(result.hits))
+        console.print(hits_table(result.hits, console.width))
     console.print(Text(result_summary(result)))
     if not result.total:
         return
@@ -263,25 +269,42 @@ def print_stats(result: StatsResult, console: Console) -> None:
         box=box.SIMPLE_HEAD,
     )
     for index, name in enumerate(result.by):
-        table.add_column(name, footer="total" if index == 0 else "", max_width=20)
+        longest = max((len(group.values[name] or "") for group in result.groups), default=0)
+        table.add_column(
+            name,
+            footer="total" if index == 0 else "",
+            min_width=min(max(longest, len(name), 5), 14 if len(result.by) == 1 else 10),
+            max_width=24,
+            overflow="fold",
+        )
     total = result.total
+    wide = console.width >= WIDE
     for header, footer in (
         ("items", str(total.items)),
-        ("upheld", str(total.upheld)),
+        *([("upheld", str(total.upheld))] if wide else []),  # items less overturned
         ("overturned", str(total.overturned)),
         ("rate (95% CI)", rate_text(total)),
     ):
-        table.add_column(header, justify="right", footer=footer, no_wrap=True)
-    table.add_column("0-100%", footer=rate_bar(total), no_wrap=True)
+        is_rate = header == "rate (95% CI)"
+        table.add_column(
+            header,
+            justify="right",
+            footer=footer,
+            no_wrap=not is_rate,  # the rate wraps before its interval, which folds
+            min_width=len("(10.0–90.0)") if is_rate else None,
+            overflow="fold",
+        )
+    if wide:
+        table.add_column("0-100%", footer=rate_bar(total), no_wrap=True)
     for group in result.groups:
         counts = group.counts
         table.add_row(
             *group.values.values(),
             str(counts.items),
-            str(counts.upheld),
+            *([str(counts.upheld)] if wide else []),
             str(counts.overturned),
             rate_text(counts),
-            rate_bar(counts),
+            *([rate_bar(counts)] if wide else []),
         )
     console.print(table)
 
