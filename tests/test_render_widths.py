@@ -84,3 +84,24 @@ def test_help_wraps_its_paragraphs_at_the_screen_width(width, command):
     for lines in paragraphs:
         for line, following in itertools.pairwise(lines):
             assert len(line) + 1 + len(following.split()[0]) > text_width, (line, following)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_every_default(command):
+    """Each option's default, from the command's own parameters, is in its help: "[default:
+    10]", or the words its help gives for a default worked out when it runs."""
+    import typer.main
+
+    cli_command = typer.main.get_command(app).commands[command]
+    shown = " ".join(run(200, command, "--help").replace("│", " ").split())
+    checked = 0
+    for param in cli_command.params:
+        default = param.default
+        if default in (None, False, ()) or getattr(param, "show_default", True) is False:
+            written = re.findall(r"\[default: [^\]]*\]", getattr(param, "help", "") or "")
+        else:
+            written = [f"[default: {getattr(default, 'value', default)}]"]
+        for text in written:
+            assert " ".join(text.split()) in shown, (param.name, text)
+            checked += 1
+    assert checked or command in ("parse", "info", "show"), command
