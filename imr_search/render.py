@@ -140,7 +140,8 @@ def hits_table(
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
     if own_column:
-        table.add_column("Specialty", ratio=1, overflow="fold")
+        # (as wide as a long word, "Rehabilitation", so that words wrap whole)
+        table.add_column("Specialty", min_width=14, max_width=18, overflow="fold")
     table.add_column("Item and matching text", ratio=4, overflow="fold")
     for hit in hits:
         decided = hit.decision_date.isoformat() if hit.decision_date else ""

@@ -42,7 +42,7 @@ def printed(index_dir, args: list[str], columns: int) -> str:
 # (the command as the README shows it, how wide a terminal its output was printed on)
 EXAMPLES = [
     ("""imr-search query '"acute exacerbation" AND outcome:Upheld' --limit 2""", 100),
-    ("imr-search stats '*' --by specialty --min 5", 80),
+    ("imr-search stats '*' --by specialty --min 5", 100),
     ("imr-search similar CM16-0238035#5 --limit 2", 100),
     ("imr-search query 'drug:flexeril decided:2017' --format json --limit 1", 100),
 ]
