@@ -1,6 +1,7 @@
 """Every sample letter, in every shape it reaches a user, against its truth row."""
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,35 +11,56 @@ from imr_search.letters import read_letter
 from .conftest import CORPUS, GOLDEN, truth_rows
 
 ITEM_KEYS = ("item", "outcome", "original_request", "authorized")
+EXTRACTED_SHAPES = ("layout", "raw", "pdfminer", "pymupdf")
 
 
-def shapes(row: dict) -> list[Path]:
-    """The files holding the letter of one truth row: its text, PDF and other extractions."""
+def with_crlf(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+
+def double_spaced(text: str) -> str:
+    """A blank line after every line, as the seed letters are written."""
+    return text.replace("\n", "\n\n")
+
+
+def shapes(row: dict) -> list[tuple[str, Path, Callable[[str], str] | None]]:
+    """(shape, file, change to its text) for every shape of one truth row's letter: the
+    file as it is, the PDF, the other extractors' texts, and the text with CRLF line ends
+    and double-spaced (the seeds are double-spaced already)."""
     text = GOLDEN / row["file"]
-    found = [text]
+    found = [("text", text, None), ("crlf", text, with_crlf)]
     if row["file"].startswith("real/"):
-        found.append(CORPUS / f"{text.stem}.pdf")
-        found += sorted((GOLDEN / "variants").glob(f"{text.stem}.*.txt"))
+        found.append(("double-spaced", text, double_spaced))
+        found.append(("pdf", CORPUS / f"{text.stem}.pdf", None))
+        found += [(s, GOLDEN / "variants" / f"{text.stem}.{s}.txt", None) for s in EXTRACTED_SHAPES]
     else:
-        found.append(CORPUS / text.name)
+        found.append(("corpus", CORPUS / text.name, None))
     return found
 
 
-CASES = [(row, path) for row in truth_rows() for path in shapes(row)]
+CASES = [(row, *shape) for row in truth_rows() for shape in shapes(row)]
 
 
 def test_every_shape_is_covered():
-    kinds = {path.suffix if "variants" not in str(path) else path.suffixes[0] for _, path in CASES}
-    assert kinds == {".txt", ".pdf", ".layout", ".raw"}
+    real = [row for row in truth_rows() if row["file"].startswith("real/")]
+    assert len(real) == 20 and len(truth_rows()) == 25
+    for shape in EXTRACTED_SHAPES:
+        assert sum(path.exists() for _, name, path, _ in CASES if name == shape) == len(real)
     corpus = sorted(path.name for path in CORPUS.iterdir())
     assert len(truth_rows()) == len(corpus)  # a truth row for every letter of the corpus
-    assert sorted(path.name for _, path in CASES if path.parent == CORPUS) == corpus
+    assert sorted(path.name for _, _, path, _ in CASES if path.parent == CORPUS) == corpus
 
 
 @pytest.mark.parametrize(
-    ("row", "path"), CASES, ids=[str(p.relative_to(p.parents[1])) for _, p in CASES]
+    ("row", "shape", "path", "change"),
+    CASES,
+    ids=[f"{Path(row['file']).stem}-{shape}" for row, shape, _, _ in CASES],
 )
-def test_letter_matches_truth(row, path):
+def test_letter_matches_truth(tmp_path, row, shape, path, change):
+    if change:
+        changed = tmp_path / path.name
+        changed.write_bytes(change(path.read_text(encoding="utf-8")).encode("utf-8"))
+        path = changed
     got = read_letter(path).to_dict()
     for key, expected in row.items():
         if key == "file":

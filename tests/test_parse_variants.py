@@ -37,6 +37,24 @@ Priority: Standard Application
 Received:
 11/04/2016
 """
+# pdfminer.six: some values stand before their labels.
+HEADER_PDFMINER = """Case Number:
+Date Assigned:
+Decision Date:
+Priority:
+
+CM16-0000001
+11/09/2016
+12/09/2016
+Standard
+
+10/13/2016
+Date of Injury:
+UR Denial Date:   11/03/2016
+11/04/2016
+Application
+Received:
+"""
 HEADER_FIELDS = {
     "case": "CM16-0000001",
     "date_assigned": "2016-11-09",
@@ -49,12 +67,77 @@ HEADER_FIELDS = {
 
 
 @pytest.mark.parametrize(
-    "header", [HEADER_DEFAULT, HEADER_LAYOUT, HEADER_RAW], ids=["default", "layout", "raw"]
+    "header",
+    [HEADER_DEFAULT, HEADER_LAYOUT, HEADER_RAW, HEADER_PDFMINER],
+    ids=["default", "layout", "raw", "pdfminer"],
 )
 def test_header_table(header):
     fields = read_header(clean_text(header))
     as_text = {k: v if isinstance(v, str) else v.isoformat() for k, v in fields.items()}
     assert as_text == HEADER_FIELDS
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        # The issue's pdfminer.six snippet: injury, UR denial, application received.
+        (
+            "10/17/2016\nDate of Injury:\nUR Denial Date:   11/10/2016\n12/13/2016\n"
+            "Application\nReceived:\n",
+            {
+                "injury_date": "2016-10-17",
+                "ur_denial_date": "2016-11-10",
+                "application_received": "2016-12-13",
+            },
+        ),
+        # Two dates for three labels, the later first: no pairing keeps the order of
+        # events, so neither date is read.
+        (
+            "Date of Injury:\nUR Denial Date:\nApplication\nReceived:\n12/13/2016\n10/17/2016\n",
+            {},
+        ),
+        # Two dates for three labels, in order: which label lost its date cannot be told,
+        # so no date is read rather than a guess; the left column is still read.
+        (
+            "Date Assigned:\nDecision Date:\n11/09/2016\n12/09/2016\nDate of Injury:\n"
+            "UR Denial Date:\nApplication\nReceived:\n10/13/2016\n11/04/2016\n",
+            {"date_assigned": "2016-11-09", "decision_date": "2016-12-09"},
+        ),
+        # The assigned date missing: it or the decision date lost its value, which cannot
+        # be told; the injury, UR denial and application dates are the same in every
+        # pairing allowed, so they are read.
+        (
+            "Date Assigned:\nDecision Date:\n12/09/2016\nDate of Injury:\nUR Denial Date:\n"
+            "Application\nReceived:\n10/13/2016\n11/03/2016\n11/04/2016\n",
+            {
+                "injury_date": "2016-10-13",
+                "ur_denial_date": "2016-11-03",
+                "application_received": "2016-11-04",
+            },
+        ),
+        # As many dates as labels: paired in order even where the order of events is broken
+        # (the parse check reports such a letter).
+        (
+            "Date of Injury:\nUR Denial Date:\nApplication\nReceived:\n10/13/2016\n"
+            "11/04/2016\n11/01/2016\n",
+            {
+                "injury_date": "2016-10-13",
+                "ur_denial_date": "2016-11-04",
+                "application_received": "2016-11-01",
+            },
+        ),
+    ],
+    ids=[
+        "pdfminer-issue",
+        "two-dates-out-of-order",
+        "date-missing",
+        "assigned-missing",
+        "out-of-order-kept",
+    ],
+)
+def test_header_dates_matched_by_order_of_events(header, expected):
+    fields = read_header(clean_text(header))
+    assert {k: v.isoformat() for k, v in fields.items()} == expected
 
 
 @pytest.mark.parametrize(
@@ -203,6 +286,30 @@ BODY = (
             " MTUS \n\nDecision rationale: Not \n\n\fsupported. \n\n",
             [("Flexeril", "Upheld", None, None)],
         ),
+        # A wrapped heading with colons of its own is the whole heading, not its last line.
+        (
+            "Gym membership: Upheld\n"
+            + BODY
+            + "Lidoderm patch, 12 hours on\n12 hours off to affected area, #1 box with 1 refill,"
+            " DOS:\n11/11/2016: Upheld\n" + BODY,
+            [
+                ("Gym membership", "Upheld", None, None),
+                (
+                    "Lidoderm patch, 12 hours on 12 hours off to affected area, #1 box with 1"
+                    " refill, DOS: 11/11/2016",
+                    "Upheld",
+                    None,
+                    None,
+                ),
+            ],
+        ),
+        # An outcome followed on its line by a page break (a PDF's own text).
+        (
+            "Diazepam 5mg #10: Upheld \x0cClaims Administrator guideline: Decision based on"
+            " MTUS.\nMAXIMUS guideline: Decision based on MTUS.\nDecision rationale: Not"
+            " supported.\n",
+            [("Diazepam 5mg #10", "Upheld", None, None)],
+        ),
         ("No decision here.\n", []),
     ],
     ids=[
@@ -216,6 +323,8 @@ BODY = (
         "story-sentence-ends-line",
         "form-feed-in-heading",
         "seed-double-spaced",
+        "wrapped-heading-with-colons",
+        "outcome-before-form-feed",
         "none",
     ],
 )
@@ -223,6 +332,20 @@ def test_item_headings(issues, expected):
     items = read_items(clean_text(issues).split("\n"))
     got = [(i.item, i.outcome, i.original_request, i.authorized) for i in items]
     assert got == expected
+
+
+def test_issues_heading_indented_after_a_form_feed():
+    # pdftotext -layout indents the first line of a page.
+    text = (
+        "HOW THE IMR FINAL DETERMINATION WAS MADE\nState(s) of Licensure: California\n"
+        "CLINICAL CASE SUMMARY\nA 30 year old male.\n"
+        "\f            IMR ISSUES, DECISIONS AND RATIONALES\n"
+        "The Final Determination was based on decisions for the disputed items/services set"
+        " forth below:\nFlexeril 10mg #60: Upheld\n" + BODY
+    )
+    letter = parse_letter(text, "x.txt")
+    assert [(i.item, i.outcome) for i in letter.items] == [("Flexeril 10mg #60", "Upheld")]
+    assert letter.warnings == ()
 
 
 def test_item_body_fields_are_split():

@@ -21,8 +21,10 @@ SPACES = re.compile(
     r"| [ \t\xa0\u2000-\u200b\u202f\u3000]+"
 )
 LINE_END_SPACE = re.compile(r" \n ?|\n ")  # after SPACES: at most one space either side
-# A page break with the blank lines pdftotext puts around it.
-PAGE_BREAK = re.compile(r"\n*\f\n*")
+# A page break with the blank lines pdftotext puts around it, and the spaces beside it:
+# `-layout` indents the first line of a page ("\f      IMR ISSUES, ..."), and a PDF's own
+# text may run a line on into the next page ("Diazepam 5mg #10: Upheld \fClaims ...").
+PAGE_BREAK = re.compile(r"[ \n]*\f[ \n]*")
 # "electro-\nmyography" -> "electromyography" (only lower-case on both sides, so that
 # "L4-\nL5" and "C5-\nC6" keep their hyphen); "10-30-\n2016" -> "10-30-2016".
 HYPHEN_BREAK = re.compile(r"([a-z])-\n([a-z][\w/]*[,.;:)]?) ?")

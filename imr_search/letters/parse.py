@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 
 from dateutil import parser as dateparser
@@ -119,48 +120,83 @@ def to_date(value: str) -> date | None:
 
 # ---------------------------------------------------------------- header table
 
-HEADER_LABELS = {
-    "Case Number:": "case",
+DATE_LABELS = {
     "Date Assigned:": "date_assigned",
     "Decision Date:": "decision_date",
-    "Priority:": "priority",
     "Date of Injury:": "injury_date",
     "UR Denial Date:": "ur_denial_date",
     "Application": "application_received",
 }
 HEADER_TOKEN = re.compile(
-    r"(?P<label>Case Number:|Date Assigned:|Decision Date:|Priority:|Date of Injury:"
-    r"|UR Denial Date:|Application)(?:\s+Received:)?"
-    r"|(?P<case>\bC[A-Z]\d{2}-\d{7}\b)"
+    r"(?P<label>Date Assigned:|Decision Date:|Date of Injury:|UR Denial Date:|Application)"
     r"|(?P<date>\b\d{1,2}/\d{1,2}/\d{4}\b)"
-    r"|(?P<priority>\b(?:Standard|Expedited|Urgent)\b)"
 )
-VALUE_FOR = {"case": ("case",), "priority": ("priority",)}
+HEADER_CASE = re.compile(r"\bC[A-Z]\d{2}-\d{7}\b")
+HEADER_PRIORITY = re.compile(r"\b(?:Standard|Expedited|Urgent)\b")
+# The order of events a letter records, in each column of its header table: each date is
+# on or after the one before it.
+DATE_ORDER = (
+    ("injury_date", "ur_denial_date", "application_received"),
+    ("date_assigned", "decision_date"),
+)
 
 
 def read_header(text: str) -> dict:
     """Header table fields, whatever the extractor did to the table.
 
     pdftotext prints all labels of a column and then their values; `-layout`, `-raw` and
-    pypdfium2 put a label and its value on one row, but split "Application Received:"
-    around the value. In every shape, labels come in the order of their values, so each
-    value goes to the earliest label still waiting for a value of its kind.
+    pypdfium2 put a label and its value on one row; pdfminer.six puts some values before
+    their labels. In every shape the dates come in the order of their labels, so the n-th
+    date is the n-th date label's. Where a value is missing or a stray date is there, the
+    pairings kept are those in that order that the order of events allows (DATE_ORDER),
+    and a date is read where they all agree on it; the others are left unread.
     """
-    waiting: list[str] = []
-    fields: dict = {}
+    labels: list[str] = []
+    dates: list[date] = []
     for token in HEADER_TOKEN.finditer(text):
         if token.group("label"):
-            waiting.append(HEADER_LABELS[token.group("label")])
-            continue
-        kind = token.lastgroup
-        accepts = VALUE_FOR.get(kind, ())
-        for name in waiting:
-            if (name in accepts) if accepts else (name not in ("case", "priority")):
-                waiting.remove(name)
-                value = token.group()
-                fields[name] = value if kind in ("case", "priority") else to_date(value)
-                break
+            labels.append(DATE_LABELS[token.group()])
+        elif (day := to_date(token.group())) is not None:
+            dates.append(day)
+    fields: dict = dict(match_dates(labels, dates))
+    case = HEADER_CASE.search(text)
+    if case:
+        fields["case"] = case.group()
+    priority = HEADER_PRIORITY.search(text)
+    if priority:
+        fields["priority"] = priority.group()
     return fields
+
+
+def match_dates(labels: list[str], dates: list[date]) -> dict[str, date]:
+    """Each date label's date: the order-keeping pairing, or what all such pairings that
+    the order of events allows agree on."""
+    if len(labels) == len(dates):
+        return dict(zip(labels, dates, strict=True))
+    if abs(len(labels) - len(dates)) > 2:  # not the header table of any layout known
+        return {}
+    shorter, longer = sorted((labels, dates), key=len)
+    pairings = [
+        dict(zip(labels, chosen, strict=True))
+        if longer is dates
+        else dict(zip(chosen, dates, strict=True))
+        for chosen in combinations(longer, len(shorter))
+    ]
+    allowed = [pairing for pairing in pairings if in_order_of_events(pairing)]
+    if not allowed:
+        return {}
+    # What every allowed pairing agrees on is known; the rest is left unread.
+    return {
+        name: day for name, day in allowed[0].items() if all(p.get(name) == day for p in allowed)
+    }
+
+
+def in_order_of_events(fields: dict) -> bool:
+    for chain in DATE_ORDER:
+        days = [fields[name] for name in chain if fields.get(name)]
+        if days != sorted(days):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- reviewer
@@ -329,7 +365,8 @@ def heading_start(lines: list[str], outcome_line: int, floor: int) -> int:
 
 
 def ends_passage(line: str) -> bool:
-    return line.endswith((".", ":")) or bool(BODY_LABEL.match(line))
+    # Not a colon: a heading wraps after colons of its own ("..., DOS:" / "11/11/2016: Upheld").
+    return line.endswith(".") or bool(BODY_LABEL.match(line))
 
 
 def make_item(position: int, heading: Heading, body: str) -> Item:
