@@ -3,7 +3,8 @@
 import pytest
 
 from imr_search.letters.clean import clean_text
-from imr_search.letters.parse import parse_letter, read_credentials, read_header, read_items
+from imr_search.letters.parse import parse_letter, read_items
+from imr_search.letters.pieces import read_credentials, read_header
 
 HEADER_DEFAULT = """Case Number:
 Date Assigned:
