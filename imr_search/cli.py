@@ -19,6 +19,7 @@ from .fields import BY_NAME, GROUP_FIELDS
 from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
 from .render import (
     letter_detail,
+    print_check_report,
     print_letters,
     print_search_result,
     print_stats,
@@ -97,6 +98,14 @@ def parse(
             "--format", "-f", help="json: JSON Lines, one letter a line; table: readable tables."
         ),
     ] = ParseFormat.json,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Instead of the records, list the letters that parsed suspiciously, with"
+            " counts per problem; exit status 2 when any did.",
+        ),
+    ] = False,
 ) -> None:
     """Parse letters into structured records (JSON Lines or tables).
 
@@ -104,6 +113,13 @@ def parse(
     the exit status is 2 when any file failed.
     """
     from .letters import find_letter_files, read_letter_or_reason  # the PDF library: here
+
+    if check:
+        from .letters.check import check_files
+
+        report = check_files(paths)
+        print_check_report(report, Console(highlight=False, soft_wrap=True))
+        raise typer.Exit(EXIT_ERROR if report.suspicions else EXIT_OK)
 
     failed = False
     console = Console(highlight=False)

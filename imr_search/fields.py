@@ -150,7 +150,7 @@ FIELDS: tuple[Field, ...] = (
         "category",
         Kind.VALUES,
         "medication, imaging, therapy, injection, surgery, equipment, testing, program, "
-        "behavioral, other",
+        "behavioral, evaluation and management, other",
         "`category:imaging`",
         facet=True,
         similar_boost=1.0,

@@ -51,7 +51,7 @@ def letter_panel(letter: Letter) -> Panel:
     items = Table(expand=True, show_lines=True)
     items.add_column("#", justify="right", width=3)
     items.add_column("Item", ratio=3, overflow="fold")
-    items.add_column("Outcome / category", no_wrap=True)
+    items.add_column("Outcome / category")  # wraps: "evaluation and management" is long
     items.add_column("Guideline (MAXIMUS)", ratio=2, overflow="fold")
     for item in letter.items:
         described = Text(item.item)
@@ -348,3 +348,16 @@ def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
         writer.writerow(
             [*values, *("" if numbers[c] is None else numbers[c] for c in STATS_COLUMNS)]
         )
+
+
+def print_check_report(report, console: Console) -> None:
+    """`parse --check`: a line a suspicion, then the count of letters with each problem."""
+    for suspicion in report.suspicions:
+        detail = f" ({suspicion.detail})" if suspicion.detail else ""
+        console.print(f"{suspicion.path}: {suspicion.problem}{detail}", markup=False)
+    suspicious = len({suspicion.path for suspicion in report.suspicions})
+    console.print(
+        f"{report.letters} letters checked, {suspicious or 'none'} suspicious", markup=False
+    )
+    for problem, letters in report.counts.items():
+        console.print(f"  {problem}: {letters}", markup=False)

@@ -216,6 +216,7 @@ CATEGORY_WORDS = (
     ("injection", "injections?"),
     ("surgery", "arthroscopy release surgeon"),
     ("program", "gym program"),
+    ("evaluation and management", r"initial\Wexam consultation referral office\Wvisit"),
 )
 
 

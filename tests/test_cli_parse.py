@@ -115,3 +115,60 @@ def test_missing_file(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == f"imr-search: {tmp_path / 'nope.txt'}: no such file"
     assert len(letters_out(result)) == 1
+
+
+def test_check_reports_nothing_on_the_sample_corpus():
+    result = run("parse", "--check", str(CORPUS))
+    assert result.exit_code == 0
+    assert result.stdout == "25 letters checked, none suspicious\n"
+
+
+UNDECIDED_REVIEW = (
+    "MEDICAL PROFESSIONAL REVIEW\nCM13-0000007\nISSUE AT DISPUTE:\nLumbar epidural steroid"
+    " injection\nCASE SUMMARY:\nA 41 year old female.\nMEDICAL REVIEWER QUALIFICATIONS:\n"
+    "The reviewer is Board Certified in Anesthesiology and is licensed to practice in"
+    " California.\n"
+)
+
+
+def plant_problems(folder):
+    """One letter of each problem, named for it, made from a good letter's text."""
+    good = GOOD_TEXT.read_text(encoding="utf-8")
+    issues = "IMR ISSUES, DECISIONS AND RATIONALES\n"
+    (folder / "no-items.txt").write_text(good[: good.index(issues) + len(issues)])
+    (folder / "no-outcome.txt").write_text(UNDECIDED_REVIEW)
+    heading = "MRI of the right shoulder without contrast: Upheld"
+    swallowed = "the text of a page run on into the heading with no full stop\n" * 3
+    (folder / "long-heading.txt").write_text(good.replace(heading, swallowed + heading))
+    # The injury date (the header's first 10/13/2016) after the UR denial (11/03/2016, truth.jsonl).
+    (folder / "dates.txt").write_text(good.replace("10/13/2016", "11/30/2016", 1))
+    (folder / "invoice.txt").write_text("Invoice 2231\nTotal due: $120.00\n")
+    (folder / "empty.txt").write_bytes(b"")
+    shutil.copy(GOOD_TEXT, folder / "good.txt")
+
+
+def test_check_reports_each_planted_problem(tmp_path):
+    plant_problems(tmp_path)
+    result = run("parse", "--check", str(tmp_path))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = result.stdout.splitlines()
+    assert lines == [
+        f"{tmp_path / 'dates.txt'}: header dates out of order (injury_date 2016-11-30,"
+        " ur_denial_date 2016-11-03, application_received 2016-11-03, date_assigned"
+        " 2016-11-09, decision_date 2016-12-09)",
+        f"{tmp_path / 'empty.txt'}: file could not be read (empty file)",
+        f"{tmp_path / 'invoice.txt'}: layout not recognised",
+        f"{tmp_path / 'long-heading.txt'}: item heading longer than any real one (item 1:"
+        " 225 characters)",  # 3 lines of 60, 3 spaces, the 42 of the heading
+        f"{tmp_path / 'no-items.txt'}: no items",
+        f"{tmp_path / 'no-outcome.txt'}: item without an outcome (item 1: Lumbar epidural"
+        " steroid injection)",
+        "7 letters checked, 6 suspicious",
+        "  file could not be read: 1",
+        "  layout not recognised: 1",
+        "  no items: 1",
+        "  item without an outcome: 1",
+        "  item heading longer than any real one: 1",
+        "  header dates out of order: 1",
+    ]

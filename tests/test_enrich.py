@@ -116,7 +116,14 @@ def test_dose_and_quantity(item, dose, quantity):
         ("Gym membership", "program"),
         ("a 28 day functional restoration program", "program"),
         ("Cognitive behavioral therapy 6 sessions", "behavioral"),
-        ("Initial exam", "other"),
+        ("Initial exam", "evaluation and management"),
+        ("Follow-up visit with the orthopedic surgeon", "evaluation and management"),
+        ("Office visits x 6", "evaluation and management"),
+        ("Consultation with a spine surgeon", "evaluation and management"),
+        ("Referral to pain management", "evaluation and management"),
+        ("Two physical therapy visits for the left hand/finger", "therapy"),
+        ("a 6 month follow-up aftercare program", "program"),
+        ("Physical exam 2 times 8", "other"),  # physical therapy, by its letter's rationale
     ],
 )
 def test_category(item, category):

@@ -24,6 +24,7 @@ CATEGORIES = (
     "testing",
     "program",
     "behavioral",
+    "evaluation and management",
     "other",
 )
 GUIDELINE_SOURCES = ("MTUS", "ACOEM", "ODG", "Non-MTUS", "none")
@@ -141,6 +142,15 @@ CATEGORY_RULES: tuple[tuple[str, str], ...] = (
         "therapy",
         r"\b(?:physical therapy|occupational therapy|chiropractic|acupuncture"
         r"|manipulation|myofascial|massage|aquatic therapy|PT|OT)\b",
+    ),
+    # Office visits, follow-up visits, consultations and referrals: the service the state's
+    # yearly reports find most often overturned. After the therapies, whose sessions are
+    # visits too; before surgery, as a consultation with a surgeon is no operation.
+    (
+        "evaluation and management",
+        r"\b(?:evaluation and management|E&M|E/M|office visits?|follow[- ]?up (?:visits?"
+        r"|appointments?|evaluations?|with)|consult(?:ation)?s?|referrals?|refer(?:red)? to"
+        r"|initial (?:exam(?:ination)?|evaluation|visit)s?|re-?evaluations?)\b",
     ),
     (
         "injection",

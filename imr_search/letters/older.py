@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from .models import OVERTURNED, UPHELD, Citation, Item, Letter
 from .pieces import (
@@ -32,9 +31,7 @@ from .pieces import (
     CASE_NUMBER,
     DATE,
     body_item,
-    find_age,
-    find_injury_date,
-    find_sex,
+    header_letter,
     join_lines,
     read_credentials,
     read_header,
@@ -193,27 +190,9 @@ def parse_older_letter(text: str, layout: Layout | str, path: str, stem: str) ->
         credentials = read_credentials(sections.get("qualifications", ""))
     if not items:
         warnings.append(f"no disputed items found in the {layout.name} layout")
-    if not any(credentials):
-        warnings.append("reviewer credentials not found")
-    case = header.get("case") or found_case(text)
-    return Letter(
-        case=case or stem,
-        path=path,
-        has_case_number=case is not None,
-        date_assigned=header.get("date_assigned"),
-        decision_date=header.get("decision_date"),
-        injury_date=header.get("injury_date") or find_injury_date(summary),
-        ur_denial_date=header.get("ur_denial_date"),
-        application_received=header.get("application_received"),
-        priority=header.get("priority"),
-        license_states=credentials[0],
-        specialties=credentials[1],
-        age=find_age(summary),
-        sex=find_sex(summary),
-        summary=summary,
-        items=items,
-        warnings=tuple(warnings),
-    )
+    if "case" not in header and (case := found_case(text)):
+        header = {**header, "case": case}
+    return header_letter(header, credentials, summary, items, warnings, path, stem)
 
 
 def professional_review_items(sections: dict[str, str]) -> tuple[Item, ...]:
@@ -252,36 +231,25 @@ def found_case(text: str) -> str | None:
     return case.group() if case else None
 
 
-DATED_2013 = re.compile(r"Determination Dated:\s*(" + DATE + ")")
-FILED_2013 = re.compile(r"Independent Medical Review was filed on\s*(" + DATE + ")")
-UR_2013 = re.compile(r"Utilization Review Denial dated\s*(" + DATE + ")")
+DATES_2013 = {
+    "decision_date": re.compile(r"Determination Dated:\s*(" + DATE + ")"),
+    "application_received": re.compile(r"Independent Medical Review was filed on\s*(" + DATE + ")"),
+    "ur_denial_date": re.compile(r"Utilization Review Denial dated\s*(" + DATE + ")"),
+}
 SUMMARY_2013 = re.compile(r"^Case Summary:\s*$", re.M)
 
 
 def parse_2013_letter(text: str, path: str, stem: str) -> Letter:
     """A letter in the 2013 layout: numbered decisions, no Upheld/Overturned words."""
     decisions = numbered_decisions(text, stated_only=True)
-    states, specialties = read_credentials(text)
     summary_at = SUMMARY_2013.search(text)
     summary = join_lines(text[summary_at.end() :]) if summary_at else ""
-    case = found_case(text)
-
-    def found(pattern: re.Pattern) -> date | None:
-        match = pattern.search(text)
-        return to_date(match.group(1)) if match else None
-
-    return Letter(
-        case=case or stem,
-        path=path,
-        has_case_number=case is not None,
-        decision_date=found(DATED_2013),
-        application_received=found(FILED_2013),
-        ur_denial_date=found(UR_2013),
-        injury_date=find_injury_date(summary),
-        license_states=states,
-        specialties=specialties,
-        age=find_age(summary),
-        sex=find_sex(summary),
-        summary=summary,
-        items=tuple(Item(position=d.number, item=d.item, outcome=d.outcome) for d in decisions),
-    )
+    header = {
+        name: to_date(match.group(1))
+        for name, pattern in DATES_2013.items()
+        if (match := pattern.search(text))
+    }
+    if case := found_case(text):
+        header["case"] = case
+    items = tuple(Item(position=d.number, item=d.item, outcome=d.outcome) for d in decisions)
+    return header_letter(header, read_credentials(text), summary, items, [], path, stem)

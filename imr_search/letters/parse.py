@@ -16,16 +16,7 @@ from pathlib import Path
 from .clean import clean_text
 from .models import Item, Letter
 from .older import parse_older_letter, recognise
-from .pieces import (
-    BODY_LABEL,
-    body_item,
-    find_age,
-    find_injury_date,
-    find_sex,
-    join_lines,
-    read_credentials,
-    read_header,
-)
+from .pieces import BODY_LABEL, body_item, header_letter, join_lines, read_credentials, read_header
 
 HOW_MADE = re.compile(r"^HOW THE IMR FINAL DETERMINATION WAS MADE$", re.M)
 SUMMARY = re.compile(r"^CLINICAL CASE SUMMARY$", re.M)
@@ -81,28 +72,8 @@ def parse_letter(text: str, source: str | Path = "") -> Letter:
     else:
         warnings.append("no IMR ISSUES, DECISIONS AND RATIONALES section")
 
-    states, specialties = read_credentials(credentials_text)
-    if not states and not specialties:
-        warnings.append("reviewer credentials not found")
-    case = header.get("case")
-    return Letter(
-        case=case or stem,
-        path=path,
-        has_case_number=case is not None,
-        date_assigned=header.get("date_assigned"),
-        decision_date=header.get("decision_date"),
-        injury_date=header.get("injury_date") or find_injury_date(summary),
-        ur_denial_date=header.get("ur_denial_date"),
-        application_received=header.get("application_received"),
-        priority=header.get("priority"),
-        license_states=states,
-        specialties=specialties,
-        age=find_age(summary),
-        sex=find_sex(summary),
-        summary=summary,
-        items=items,
-        warnings=tuple(warnings),
-    )
+    credentials = read_credentials(credentials_text)
+    return header_letter(header, credentials, summary, items, warnings, path, stem)
 
 
 # ---------------------------------------------------------------- items

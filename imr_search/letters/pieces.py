@@ -14,7 +14,7 @@ from itertools import combinations
 
 from dateutil import parser as dateparser
 
-from .models import Citation, Item
+from .models import Citation, Item, Letter
 
 DATE = r"\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})\b|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}"
 # Case numbers in every form seen: "CM16-0230651" and, in early 2013, "IMR 13-000004".
@@ -234,4 +234,37 @@ def body_item(
         claims_guideline=Citation(text=fields.get("Claims Administrator guideline", "").strip()),
         maximus_guideline=Citation(text=fields.get("MAXIMUS guideline", "").strip()),
         rationale=fields.get("Decision rationale", "").strip(),
+    )
+
+
+def header_letter(
+    header: dict,
+    credentials: tuple[tuple[str, ...], tuple[str, ...]],
+    summary: str,
+    items: tuple[Item, ...],
+    warnings: list[str],
+    path: str,
+    stem: str,
+) -> Letter:
+    """The letter of a layout with a header table: its fields, else the summary's facts."""
+    if not any(credentials):
+        warnings = [*warnings, "reviewer credentials not found"]
+    case = header.get("case")
+    return Letter(
+        case=case or stem,
+        path=path,
+        has_case_number=case is not None,
+        date_assigned=header.get("date_assigned"),
+        decision_date=header.get("decision_date"),
+        injury_date=header.get("injury_date") or find_injury_date(summary),
+        ur_denial_date=header.get("ur_denial_date"),
+        application_received=header.get("application_received"),
+        priority=header.get("priority"),
+        license_states=credentials[0],
+        specialties=credentials[1],
+        age=find_age(summary),
+        sex=find_sex(summary),
+        summary=summary,
+        items=items,
+        warnings=tuple(warnings),
     )
