@@ -85,6 +85,12 @@ def reported(query_text: str | None = None):
         raise typer.Exit(EXIT_ERROR) from None
 
 
+def say_suggestions(suggestions: tuple[str, ...]) -> None:
+    """What a query that matched nothing may have meant, when there is anything."""
+    if suggestions:
+        say(f"no items match; did you mean {' or '.join(suggestions)}?")
+
+
 def report_problem(path: Path | str, problem: str) -> None:
     say(f"{path}: {problem}")
 
@@ -319,8 +325,7 @@ def query(
         )
     if explain:
         say(f"query read as: {result.explained}")
-    if result.suggestions:
-        say(f"no items match; did you mean {' or '.join(result.suggestions)}?")
+    say_suggestions(result.suggestions)
     write_result(result, format, no_color)
 
 
@@ -373,6 +378,7 @@ def stats(
     """
     with reported(query_text):
         result = stats_of(index_dir or default_index_dir(), query_text, tuple(by), minimum)
+    say_suggestions(result.suggestions)
     writers = (write_stats_json, write_stats_csv, print_stats)
     write_as(format, no_color, result, writers, found=result.total.items > 0)
 

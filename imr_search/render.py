@@ -331,6 +331,8 @@ def write_stats_json(result: StatsResult, out: IO[str]) -> None:
         "groups": len(result.groups),
         **result.total.to_dict(),
     }
+    if not result.total.items:
+        summary["suggestions"] = list(result.suggestions)
     write_json_lines([*records, summary], out)
 
 

@@ -63,3 +63,17 @@ def test_suggestions_on_stderr_and_in_the_json_summary(index_dir):
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["total"] == 0 and "radiculopathy" in summary["suggestions"]
     assert "did you mean radiculopathy" in out.stderr
+
+
+def test_stats_with_nothing_matching_suggests_too(index_dir):
+    typo = misspelled("radiculopathy")
+    args = ["stats", typo, "--by", "year", "--index", str(index_dir)]
+    out = CliRunner().invoke(app, [*args, "-f", "json"])
+    assert out.exit_code == 1
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["items"] == 0 and "radiculopathy" in summary["suggestions"]
+    assert "did you mean radiculopathy" in out.stderr
+    found = CliRunner().invoke(
+        app, ["stats", "radiculopathy", "--by", "year", "--index", str(index_dir), "-f", "json"]
+    )
+    assert found.exit_code == 0 and "suggestions" not in json.loads(found.stdout.splitlines()[-1])

@@ -11,6 +11,7 @@ from ..engine.query import QueryError, read_query
 from ..engine.snapshot import open_snapshot
 from ..fields import ALIASES, GROUP_FIELDS
 from .results import shown_value
+from .suggest import suggestions
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
 OTHER = "other"
@@ -57,6 +58,7 @@ class StatsResult:
     by: tuple[str, ...]
     groups: tuple[Group, ...]  # most items first, "other" last
     total: OutcomeCounts
+    suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -99,6 +101,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             labelled_groups(snapshot.groups(docnums, name), name, snapshot.labels)
             for name in fields
         ]
+        suggested = () if len(docnums) else suggestions(snapshot, text)
     upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
 
     def counted(docs: set[int]) -> OutcomeCounts:
@@ -128,7 +131,8 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
                 ),
             )
         )
-    return StatsResult(text, query.explained, fields, tuple(kept), counted(upheld | overturned))
+    total = counted(upheld | overturned)
+    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested)
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
