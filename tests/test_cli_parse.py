@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_search.cli import app
+from imr_search.letters.parse import ITEM_WITHOUT_OUTCOME
 
 from .conftest import CORPUS, GOLDEN, truth_rows
 from .oracles import truth_row
@@ -145,6 +146,34 @@ def plant_problems(folder):
     (folder / "invoice.txt").write_text("Invoice 2231\nTotal due: $120.00\n")
     (folder / "empty.txt").write_bytes(b"")
     shutil.copy(GOOD_TEXT, folder / "good.txt")
+
+
+FIRST_HEADING = "MRI of the right shoulder without contrast: Upheld"
+SECOND_HEADING = "MRI of the cervical spine without contrast: Upheld"
+LOST_ITEM = f"item without an outcome ({ITEM_WITHOUT_OUTCOME})"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # The first of the letter's two items loses its outcome: it is read as no item.
+        ((FIRST_HEADING, FIRST_HEADING.removesuffix(" Upheld")), LOST_ITEM),
+        # The second loses it: its body would be taken for the first item's.
+        ((SECOND_HEADING, SECOND_HEADING.removesuffix(" Upheld")), LOST_ITEM),
+        (
+            ("CLINICAL CASE SUMMARY\n", ""),
+            "layout not recognised (no CLINICAL CASE SUMMARY section)",
+        ),
+    ],
+    ids=["first-item-outcome-gone", "second-item-outcome-gone", "summary-heading-gone"],
+)
+def test_check_reports_what_the_current_layout_loses(tmp_path, edit, expected):
+    good = GOOD_TEXT.read_text(encoding="utf-8")
+    assert good.count(edit[0]) == 1
+    (tmp_path / "edited.txt").write_text(good.replace(*edit))
+    result = run("parse", "--check", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[0] == f"{tmp_path / 'edited.txt'}: {expected}"
 
 
 def test_check_reports_each_planted_problem(tmp_path):

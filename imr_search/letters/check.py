@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import find_letter_files, read_letter_or_reason
 from .models import OVERTURNED, UPHELD, Letter
-from .parse import NOT_A_LETTER
+from .parse import ITEM_WITHOUT_OUTCOME, NO_ISSUES, NO_SUMMARY, NOT_A_LETTER
 from .pieces import in_order_of_events
 
 UNREADABLE = "file could not be read"
@@ -52,6 +52,13 @@ class CheckReport:
 def check_letter(letter: Letter) -> list[Suspicion]:
     """What looks wrong in one parsed letter."""
     found = []
+    missing = [warning for warning in letter.warnings if warning in (NO_SUMMARY, NO_ISSUES)]
+    if missing:
+        found.append(Suspicion(letter.path, NOT_RECOGNISED, "; ".join(missing)))
+    # Items are found by their outcomes, so one without an outcome in the current layout
+    # is known only from the parser's count of item bodies.
+    if ITEM_WITHOUT_OUTCOME in letter.warnings:
+        found.append(Suspicion(letter.path, NO_OUTCOME, ITEM_WITHOUT_OUTCOME))
     if not letter.items:
         found.append(Suspicion(letter.path, NO_ITEMS))
     for item in letter.items:

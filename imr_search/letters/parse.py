@@ -31,6 +31,9 @@ ISSUES_INTRO = re.compile(
 )
 
 NOT_A_LETTER = "not an IMR determination letter: none of its section headings found"
+NO_SUMMARY = "no CLINICAL CASE SUMMARY section"
+NO_ISSUES = "no IMR ISSUES, DECISIONS AND RATIONALES section"
+ITEM_WITHOUT_OUTCOME = "an item's body without a heading that ends in its outcome"
 
 
 def parse_letter(text: str, source: str | Path = "") -> Letter:
@@ -60,7 +63,7 @@ def parse_letter(text: str, source: str | Path = "") -> Letter:
         summary = SUMMARY_INTRO.sub("", lines[summary_at.end() : summary_end].strip())
     else:
         summary = ""
-        warnings.append("no CLINICAL CASE SUMMARY section")
+        warnings.append(NO_SUMMARY)
     summary = join_lines(summary)
 
     items: tuple[Item, ...] = ()
@@ -69,8 +72,10 @@ def parse_letter(text: str, source: str | Path = "") -> Letter:
         items = read_items(issues.split("\n"))
         if not items:
             warnings.append("no disputed items found in the IMR ISSUES section")
+        elif count_item_bodies(issues) > len(items):
+            warnings.append(ITEM_WITHOUT_OUTCOME)
     else:
-        warnings.append("no IMR ISSUES, DECISIONS AND RATIONALES section")
+        warnings.append(NO_ISSUES)
 
     credentials = read_credentials(credentials_text)
     return header_letter(header, credentials, summary, items, warnings, path, stem)
@@ -100,6 +105,19 @@ class Heading:
     outcome_line: int
     text: str
     outcome: str
+
+
+BODY_LABEL_LINE = {
+    label: re.compile(rf"^{label}\s*:", re.M)
+    for label in ("Claims Administrator guideline", "MAXIMUS guideline", "Decision rationale")
+}
+
+
+def count_item_bodies(issues: str) -> int:
+    """How many items the section's bodies tell of. An item is found by its outcome, so
+    one whose outcome is missing is lost silently, its body taken for the previous
+    item's; every body has each of its labels once, at a line's start."""
+    return max(len(label.findall(issues)) for label in BODY_LABEL_LINE.values())
 
 
 def read_items(lines: list[str]) -> tuple[Item, ...]:
