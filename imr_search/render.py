@@ -33,7 +33,7 @@ def letter_panel(letter: Letter) -> Panel:
     """A letter as a reader wants to see it: header facts, then one row per item."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
-    facts.add_column()
+    facts.add_column(overflow="fold")  # a long path folds, never cut
     rows = [
         ("Decision date", letter.decision_date),
         ("Date assigned", letter.date_assigned),
@@ -51,7 +51,8 @@ def letter_panel(letter: Letter) -> Panel:
     items = Table(expand=True, show_lines=True)
     items.add_column("#", justify="right", width=3)
     items.add_column("Item", ratio=3, overflow="fold")
-    items.add_column("Outcome / category")  # wraps: "evaluation and management" is long
+    # as wide as "Overturned": "evaluation and management" wraps
+    items.add_column("Outcome / category", max_width=len("Overturned"))
     items.add_column("Guideline (MAXIMUS)", ratio=2, overflow="fold")
     for item in letter.items:
         described = Text(item.item)

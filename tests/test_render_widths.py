@@ -5,6 +5,7 @@ than the screen."""
 
 import itertools
 import json
+import shutil
 import re
 
 import pytest
@@ -63,6 +64,22 @@ def test_letter_tables(index_dir, width):
     letter = json.loads(run(200, "show", "CM16-0230651", "--index", str(index_dir), "-f", "json"))
     words = words_of(*(f"{item['item']} {item['outcome']}" for item in letter["items"]))
     shown_whole(width, run(width, "show", "CM16-0230651", "--index", str(index_dir)), words)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_letter_from_a_deep_folder(tmp_path, width):
+    """However long the source file's path, it folds; nothing else is cut for it."""
+    from .conftest import CORPUS
+
+    deep = tmp_path / ("folder-" * 12) / ("letters-" * 8)
+    deep.mkdir(parents=True)
+    shutil.copy(CORPUS / "CM16-0230651.pdf", deep)
+    run(200, "index", str(deep), "--index", str(tmp_path / "ix"))
+    letter = json.loads(
+        run(200, "show", "CM16-0230651", "--index", str(tmp_path / "ix"), "-f", "json")
+    )
+    words = words_of(*(f"{item['item']} {item['outcome']}" for item in letter["items"]))
+    shown_whole(width, run(width, "show", "CM16-0230651", "--index", str(tmp_path / "ix")), words)
 
 
 COMMANDS = ["parse", "index", "query", "stats", "similar", "show", "info"]
