@@ -5,8 +5,8 @@ than the screen."""
 
 import itertools
 import json
-import shutil
 import re
+import shutil
 
 import pytest
 from typer.testing import CliRunner
