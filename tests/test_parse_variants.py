@@ -6,7 +6,8 @@ from imr_search.letters.clean import clean_text
 from imr_search.letters.parse import parse_letter, read_items
 from imr_search.letters.pieces import read_credentials, read_header
 
-HEADER_DEFAULT = """Case Number:
+# pdftotext's default: each column's labels, then their values.
+LEFT_COLUMN = """Case Number:
 Date Assigned:
 Decision Date:
 Priority:
@@ -16,7 +17,10 @@ CM16-0000001
 12/09/2016
 Standard
 
-Date of Injury:
+"""
+HEADER_DEFAULT = (
+    LEFT_COLUMN
+    + """Date of Injury:
 UR Denial Date:
 Application
 Received:
@@ -25,6 +29,7 @@ Received:
 11/03/2016
 11/04/2016
 """
+)
 HEADER_LAYOUT = """Case Number:          CM16-0000001
 Date Assigned:        11/09/2016                      Date of Injury:      10/13/2016
 Decision Date:        12/09/2016                      UR Denial Date:      11/03/2016
@@ -38,24 +43,17 @@ Priority: Standard Application
 Received:
 11/04/2016
 """
-# pdfminer.six: some values stand before their labels.
-HEADER_PDFMINER = """Case Number:
-Date Assigned:
-Decision Date:
-Priority:
-
-CM16-0000001
-11/09/2016
-12/09/2016
-Standard
-
-10/13/2016
+# pdfminer.six: some values of the right column stand before their labels.
+HEADER_PDFMINER = (
+    LEFT_COLUMN
+    + """10/13/2016
 Date of Injury:
 UR Denial Date:   11/03/2016
 11/04/2016
 Application
 Received:
 """
+)
 HEADER_FIELDS = {
     "case": "CM16-0000001",
     "date_assigned": "2016-11-09",

@@ -49,13 +49,16 @@ def heading(words: str) -> re.Pattern:
 @dataclass(frozen=True)
 class Layout:
     name: str
-    marker: re.Pattern  # what tells a letter of this layout from the others
+    marker: str  # the section whose heading tells a letter of this layout from the others
     sections: tuple[tuple[str, re.Pattern], ...]
+
+    def is_in(self, text: str) -> bool:
+        return dict(self.sections)[self.marker].search(text) is not None
 
 
 MAXIMUS_2014 = Layout(
     "MAXIMUS 2014-15",
-    heading("IMR DECISION(S) AND RATIONALE(S)"),
+    "decisions",
     (
         ("how", heading("HOW THE IMR FINAL DETERMINATION WAS MADE")),
         ("documents", heading("DOCUMENTS REVIEWED")),
@@ -65,7 +68,7 @@ MAXIMUS_2014 = Layout(
 )
 PROFESSIONAL_REVIEW = Layout(
     "medical professional review",
-    heading("ISSUE AT DISPUTE:"),
+    "issues",
     (
         ("issues", heading("ISSUE AT DISPUTE:")),
         ("summary", heading("CASE SUMMARY:")),
@@ -163,7 +166,7 @@ def states_decision(text: str) -> bool:
 def recognise(text: str) -> Layout | str | None:
     """Which older layout `text` is in: a Layout, "2013", or None for none of them."""
     for layout in (PROFESSIONAL_REVIEW, MAXIMUS_2014):
-        if layout.marker.search(text):
+        if layout.is_in(text):
             return layout
     return "2013" if DECISION_WORDS_2013 in text else None
 

@@ -10,6 +10,7 @@ read is left empty and named in `Letter.warnings`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,17 +108,11 @@ class Heading:
     outcome: str
 
 
-BODY_LABEL_LINE = {
-    label: re.compile(rf"^{label}\s*:", re.M)
-    for label in ("Claims Administrator guideline", "MAXIMUS guideline", "Decision rationale")
-}
-
-
 def count_item_bodies(issues: str) -> int:
     """How many items the section's bodies tell of. An item is found by its outcome, so
     one whose outcome is missing is lost silently, its body taken for the previous
     item's; every body has each of its labels once, at a line's start."""
-    return max(len(label.findall(issues)) for label in BODY_LABEL_LINE.values())
+    return max(Counter(BODY_LABEL.findall(issues)).values(), default=0)
 
 
 def read_items(lines: list[str]) -> tuple[Item, ...]:

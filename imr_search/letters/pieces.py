@@ -205,12 +205,9 @@ def find_injury_date(summary: str) -> date | None:
 
 # ---------------------------------------------------------------- an item's body
 
-BODY_LABEL = re.compile(
-    r"^(?:Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:"
-)
-BODY_FIELDS = re.compile(
-    r"(Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:\s*"
-)
+BODY_LABELS = "Claims Administrator guideline|MAXIMUS guideline|Decision rationale"
+BODY_LABEL = re.compile(rf"^({BODY_LABELS})\s*:", re.M)  # a label at a line's start
+BODY_FIELDS = re.compile(rf"({BODY_LABELS})\s*:\s*")
 
 
 def body_item(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from ..engine.query import OPERATORS
 from ..engine.snapshot import Snapshot
 from ..fields import DEFAULT_FIELDS
 from ..letters.enrich import drug_table
@@ -13,7 +14,7 @@ from ..letters.enrich import drug_table
 # The words a user typed for the default fields: not a field's value, an operator, a
 # pattern or a phrase (a phrase's words are looked at one by one all the same).
 TYPED_WORD = re.compile(r"(?<![\w:*?~#!-])[A-Za-z][\w'-]{2,}(?![\w:*?~(])")
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+NOT_WORDS = {*OPERATORS, "TO"}  # "TO" of a range
 MOST = 3  # suggestions a word
 
 
@@ -21,7 +22,7 @@ def suggestions(snapshot: Snapshot, text: str) -> tuple[str, ...]:
     """Corrected words for those of `text` the index does not hold, most likely first."""
     found: list[str] = []
     for word in TYPED_WORD.findall(text):
-        if word in OPERATORS or snapshot.knows_word(word, DEFAULT_FIELDS):
+        if word in NOT_WORDS or snapshot.knows_word(word, DEFAULT_FIELDS):
             continue
         drugs = difflib.get_close_matches(word.lower(), drug_table()[0], n=MOST, cutoff=0.8)
         for suggestion in [*drugs, *snapshot.spelled_like(word, DEFAULT_FIELDS, MOST)]:
