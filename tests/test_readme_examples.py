@@ -167,3 +167,25 @@ def test_the_index_example_counts_the_corpus():
     line = next(line for line in README.splitlines() if line.startswith("indexed 25 letters"))
     letters, items = map(int, re.match(r"indexed (\d+) letters, (\d+) items", line).groups())
     assert (letters, items) == (len(corpus), sum(len(r["items"]) for r in corpus))
+
+
+def test_the_parse_check_example_is_what_it_prints(tmp_path, monkeypatch):
+    """The README's `parse --check` example, on the folder it describes: corpus/ with one
+    letter's second outcome gone."""
+    import shutil
+
+    from .conftest import GOLDEN
+
+    letters = tmp_path / "letters"
+    shutil.copytree(CORPUS, letters)
+    (letters / "CM16-0213037.pdf").unlink()
+    text = (GOLDEN / "real" / "CM16-0213037.txt").read_text(encoding="utf-8")
+    heading = "MRI of the cervical spine without contrast: Upheld"
+    assert text.count(heading) == 1
+    (letters / "CM16-0213037.txt").write_text(
+        text.replace(heading, heading.removesuffix(" Upheld"))
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["parse", "--check", "letters/"])
+    assert result.exit_code == 2
+    assert result.stdout == block_after("imr-search parse --check letters/")
