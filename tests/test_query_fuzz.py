@@ -10,10 +10,12 @@ from imr_search.engine.query import QueryError, read_query
 from imr_search.fields import ALIASES, BY_NAME
 from imr_search.search import search
 
-# The language's own tokens: operators, signs, comparisons, brackets, quotes (straight and
-# curly), patterns, fields and their aliases, dates, numbers, drugs and words.
+# The language's own tokens: operators, connectors, signs, comparisons, brackets, quotes
+# (straight and curly), patterns, fields and their aliases, dates, numbers, drugs and words.
 TOKENS = [
     *["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO", "and", "or", "not"],
+    *["/s", "/p", "/3", "+s", "+p", "+2", "/0", "w/s", "W/P", "w/5", "pre/4", "not w/3"],
+    *["NOT W/S", "and not", "atleast2(", "ATLEAST3", "improv!", "flexer*l", "#60", "#knee"],
     *[
         "(",
         ")",

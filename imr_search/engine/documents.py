@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from ..fields import DATE_FIELDS, FACETS
 from ..letters.models import Letter
-from .schema import facet_value
+from .schema import facet_value, with_marks
 
 Labels = dict[str, dict[str, str]]  # facet field -> indexed value -> value as written
 
@@ -120,4 +120,4 @@ def documents(letter: Letter, key: str) -> list[dict]:
             for item in letter.items
         ]
     docs[0]["letter"] = packed_record(letter)
-    return docs
+    return [with_marks(doc) for doc in docs]

@@ -9,15 +9,14 @@ is the same as `field.index(value)` term for term (tests/test_postings.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from whoosh.lang.porter import stem
 
-from .schema import TOKEN, encoded_positions, parts_of
-
-WORDS = re.compile(TOKEN)
+from .schema import PARAGRAPH, SENTENCE, encoded_positions
+from .sentences import boundaries
+from .words import WORDS, parts_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,4 +66,16 @@ def prose_postings(text: str) -> Postings:
         frequencies,
         [float(frequency) for frequency in frequencies],
         [encoded_positions(held) for held in positions.values()],
+    )
+
+
+def marks_postings(text: str) -> Postings:
+    """What a prose field's marks field (`schema.marks_field`) indexes for `text`."""
+    sentences, paragraphs = boundaries(text)
+    held = [(SENTENCE, sentences), (PARAGRAPH, paragraphs)] if sentences else []
+    return Postings(
+        [mark.encode("ascii") for mark, _ in held],
+        [len(starts) for _, starts in held],
+        [float(len(starts)) for _, starts in held],
+        [encoded_positions(starts) for _, starts in held],
     )

@@ -46,10 +46,24 @@ from whoosh.util.times import long_to_datetime
 from ..fields import ALIASES, BY_NAME, DATE_FIELDS, DEFAULT_FIELDS, NUMERIC_FIELDS, QUERY_FIELDS
 from ..letters.enrich import drug_table
 from ..letters.states import state_name
+from .connectors import PARAGRAPHS, SENTENCES, WORD, AtLeast, Connector, Near, fields_of
+from .ranking import PATTERNS
 from .schema import build_schema, prose_field
 
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 COMPARISON = re.compile(r"[<>]=?|=[<>]")
+# Westlaw's and Lexis's connectors, loosest last; those of a level bind left to right.
+CONNECTOR_LEVELS = (
+    r"\+\d+|pre/\d+",
+    r"/\d+|w/\d+|not\s+w/\d+",
+    r"\+s",
+    r"/s|w/s|not\s+w/s",
+    r"\+p",
+    r"/p|w/p|not\s+w/p",
+)
+CONNECTOR = re.compile("|".join(CONNECTOR_LEVELS), re.IGNORECASE)
+# What only Westlaw writes: its connectors, "&", "%" and the root expander "!".
+WESTLAW = re.compile(r"(?:^|\s)(?:[/+](?:\d+|[sp])|&|%)(?=\s|$)|\w!", re.IGNORECASE)
 
 
 class QueryError(Exception):
@@ -58,10 +72,12 @@ class QueryError(Exception):
 
 @dataclass(frozen=True)
 class ReadQuery:
-    """A query as the user wrote it and as it was read."""
+    """A query as the user wrote it and as it was read, with what a user of another search
+    would read otherwise (`notes`, one line each)."""
 
     text: str
     parsed: wq.Query
+    notes: tuple[str, ...] = ()
 
     @property
     def explained(self) -> str:
@@ -70,7 +86,7 @@ class ReadQuery:
 
 def read_query(text: str) -> ReadQuery:
     """The query `text` as read. Raises QueryError."""
-    return ReadQuery(text, parse_query(text))
+    return ReadQuery(text, parse_query(text), reading_notes(text))
 
 
 # Quotes as a brief or an email writes them, one character each (columns stay where they are).
@@ -86,7 +102,7 @@ def parse_query(text: str) -> wq.Query:
     check_syntax(text)
     if text.strip() == "*":
         return wq.Every()
-    parsed = make_parser().parse(text)
+    parsed = make_parser(westlaw=bool(WESTLAW.search(mask_phrases(text)))).parse(text)
     for part in parsed.leaves():
         if getattr(part, "error", None):
             raise QueryError(f"cannot read {part}: {part.error}")
@@ -99,7 +115,7 @@ def parse_query(text: str) -> wq.Query:
 # are required anyway): a sign that starts a word, a phrase or a group.
 SIGN_STARTS = r"(?:^|(?<=[\s(]))"
 SIGN_ENDS = r"(?=[^\s)+-])"
-NOT = rf"{SIGN_STARTS}(?:NOT(?=\s)|-{SIGN_ENDS})"
+NOT = rf"{SIGN_STARTS}(?:NOT(?=\s)(?!\s+(?i:w/))|-{SIGN_ENDS})"
 PLUS = rf"{SIGN_STARTS}\+{SIGN_ENDS}"
 
 
@@ -111,7 +127,9 @@ class SpacePlugin(plugins.TaggingPlugin):
 
 
 @cache
-def make_parser() -> MultifieldParser:
+def make_parser(westlaw: bool = False) -> MultifieldParser:
+    """The parser; with `westlaw`, for a query written in Westlaw's terms and connectors
+    (its `*` is one character)."""
     # The parser knows the names that stand for several fields (`guideline`) as fields of
     # their own, so that it reads their values; `read_values` then spreads them.
     schema = build_schema()
@@ -120,12 +138,156 @@ def make_parser() -> MultifieldParser:
             schema.add(field.name, prose_field())
     boosts = {name: BY_NAME[name].boost for name in DEFAULT_FIELDS}
     parser = MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=boosts)
-    parser.replace_plugin(OperatorsPlugin(Not=NOT))
+    parser.replace_plugin(OperatorsPlugin(operators(), clean=True))
     parser.add_plugin(SpacePlugin(PLUS))
     parser.add_plugin(GtLtPlugin())
     parser.add_plugin(FuzzyTermPlugin())
-    parser.add_plugin(ReadingPlugin())
+    parser.add_plugin(ReadingPlugin(westlaw))
     return parser
+
+
+def operators() -> list:
+    """The operators, tightest first, as Westlaw orders its connectors: a word's sign, OR,
+    the connectors from /n to /p, AND, then BUT NOT (Lexis orders its own alike)."""
+    tagger = OperatorsPlugin.OpTagger
+
+    def infix(pattern: str) -> str:
+        return rf"(?<=\s)(?:{pattern})(?=\s)"
+
+    found = [
+        (AtLeastTagger(r"(?i:atleast(\d+))(?=\()", AtLeastGroup, AtLeastOperator), 0),
+        (tagger(NOT, syntax.NotGroup, syntax.PrefixOperator), 0),
+        (tagger(infix("OR"), syntax.OrGroup), 0),
+    ]
+    for level in CONNECTOR_LEVELS:
+        group = type("ConnectorLevel", (ConnectorGroup,), {})  # one of its own per level
+        found.append((ConnectorTagger(infix(f"(?i:{level})"), group, ConnectorOperator), 0))
+    return [
+        *found,
+        (tagger(infix("AND|&"), syntax.AndGroup), 0),
+        (tagger(infix("ANDNOT|%|(?i:and\\s+not)"), syntax.AndNotGroup), 0),
+        (tagger(infix("ANDMAYBE"), syntax.AndMaybeGroup), 0),
+        (tagger(r"(^|(?<=\s))REQUIRE(?=\s)", syntax.RequireGroup), 0),
+    ]
+
+
+def connector_of(spelling: str) -> Connector:
+    """A connector as written: `/s`, `w/5`, `+3`, `pre/2`, `not w/p`..."""
+    written = " ".join(spelling.lower().split())
+    apart = written.startswith("not ")
+    reach = written.split("/")[-1].lstrip("+")
+    unit = {"s": SENTENCES, "p": PARAGRAPHS}.get(reach, WORD)
+    ordered = written.startswith(("+", "pre/"))
+    distance = int(reach) if unit == WORD else 0
+    return Connector(written, unit, distance, ordered, apart)
+
+
+class ConnectorTagger(OperatorsPlugin.OpTagger):
+    def create(self, parser, match):
+        return self.optype(match.group(0), self.grouptype, self.leftassoc)
+
+
+class ConnectorOperator(syntax.InfixOperator):
+    """A connector between two nodes: they become its group."""
+
+    def replace_self(self, parser, group, position):
+        if 0 < position < len(group) - 1:
+            joined = self.grouptype([group[position - 1], group[position + 1]])
+            joined.spelling, joined.at = self.text, self.startchar
+            group[position - 1 : position + 2] = [joined]
+        else:
+            del group[position]  # check_syntax refuses it first
+        return position
+
+
+class ConnectorGroup(syntax.GroupNode):
+    """Two sides and their connector, read as connectors.Near."""
+
+    merging = False
+    spelling, at = "", None
+
+    def query(self, parser):
+        connector = connector_of(self.spelling)
+        if connector.unit == WORD and connector.distance < 1:
+            raise QueryError(f"{self.spelling} at {self.where}: a distance is 1 word or more")
+        sides = [node.query(parser) for node in self.nodes]
+        for side, name in zip(sides, ("left", "right"), strict=True):
+            problem = side_problem(side)
+            if problem:
+                raise QueryError(
+                    f"the {name} side of {self.spelling} at {self.where} {problem}; a side is "
+                    'a word, a "phrase" or alternatives in brackets joined by OR: '
+                    "(flexeril OR cyclobenzaprine)"
+                )
+        near = Near(sides, connector)
+        if not connector.apart and not fields_of(sides[0]) & fields_of(sides[1]):
+            raise QueryError(
+                f"the sides of {self.spelling} at {self.where} search no field in common; "
+                "put both in one field: rationale:(a /s b)"
+            )
+        return near
+
+    @property
+    def where(self) -> str:
+        return f"column {self.at + 1}" if self.at is not None else "the query"
+
+
+def side_problem(q: wq.Query) -> str | None:
+    """Why `q` cannot be a connector's side, or None."""
+    if isinstance(q, (wq.And, wq.Or)) and len(q.subqueries) == 1:  # a group of one: (pain)
+        return side_problem(q.subqueries[0])
+    if isinstance(q, wq.CompoundQuery) and not q.subqueries:
+        return "is empty"
+    if isinstance(q, AtLeast):
+        return "is a count (atleastN), not words"
+    if isinstance(q, Near):
+        return None
+    if type(q) is wq.Or:
+        problems = [side_problem(sub) for sub in q.subqueries if fields_of(sub)]
+        return next((problem for problem in problems if problem), None)
+    if isinstance(q, (wq.And, wq.Not, wq.AndNot, wq.AndMaybe)):
+        return "joins words by AND or NOT (a space is AND)"
+    if isinstance(q, wq.Every) or (isinstance(q, PATTERNS) and q.text in ("", "*")):
+        return "matches every item"
+    if isinstance(q, (wq.Term, wq.Phrase, *PATTERNS)) and fields_of(q):
+        return None
+    return "is not text (a value of a field without sentences)"
+
+
+class AtLeastTagger(OperatorsPlugin.OpTagger):
+    def create(self, parser, match):
+        made = self.optype(match.group(0), self.grouptype, self.leftassoc)
+        made.count = int(match.group(1))
+        return made
+
+
+class AtLeastOperator(syntax.PrefixOperator):
+    """Lexis `atleastN(...)`: the group after it, counted."""
+
+    def replace_self(self, parser, group, position):
+        del group[position]
+        if position < len(group):
+            counted = self.grouptype([group[position]])
+            counted.count, counted.spelling, counted.at = self.count, self.text, self.startchar
+            group[position] = counted
+        return position
+
+
+class AtLeastGroup(syntax.GroupNode):
+    count, spelling, at = 1, "", None
+
+    def query(self, parser):
+        (counted,) = [node.query(parser) for node in self.nodes]
+        where = f"column {self.at + 1}" if self.at is not None else "the query"
+        if self.count < 1:
+            raise QueryError(f"{self.spelling} at {where}: count 1 or more")
+        problem = side_problem(counted)
+        if problem:
+            raise QueryError(
+                f"what {self.spelling} at {where} counts {problem}; it counts a word, a "
+                '"phrase" or alternatives joined by OR'
+            )
+        return AtLeast([counted], self.count)
 
 
 def explain(parsed: wq.Query) -> str:
@@ -144,6 +306,39 @@ def dates_shown(match: re.Match) -> str:
 def number_shown(match: re.Match) -> str:
     name, encoded = match.groups()
     return f"{name}:{make_parser().schema[name].from_bytes(ast.literal_eval(encoded))}"
+
+
+def reading_notes(text: str) -> tuple[str, ...]:
+    """What a user of Westlaw would read otherwise in `text`: the spaces between its
+    words, where it also has Westlaw's connectors."""
+    masked = mask_phrases(text.translate(STRAIGHT_QUOTES))
+    if not WESTLAW.search(masked):
+        return ()
+    # Lexis's two-word connectors as one word each
+    masked = re.sub(r"(?i)\bnot\s+(?=w/)", "", re.sub(r"(?i)\band\s+not\b", "ANDNOT", masked))
+    tokens = list(re.finditer(r"[()]|[^\s()]+", masked))
+    joins = {*OPERATORS, "&", "%"}
+
+    def joins_words(before: str, after: str) -> bool:
+        return not (
+            {before, after} & joins
+            or before == "("
+            or after == ")"
+            or CONNECTOR.fullmatch(before)
+            or CONNECTOR.fullmatch(after)
+        )
+
+    spaced = any(
+        masked[first.end() : second.start()].isspace()
+        and joins_words(first.group(), second.group())
+        for first, second in zip(tokens, tokens[1:], strict=False)
+    )
+    if not spaced:
+        return ()
+    return (
+        "the spaces between words are read as AND, as everywhere here (Westlaw reads them "
+        "as OR): write OR between alternatives",
+    )
 
 
 # ---------------------------------------------------------------- syntax checks
@@ -176,6 +371,8 @@ def check_syntax(text: str) -> None:
         opener, start = opened[-1]
         closer = ")" if opener == "(" else "]"
         raise QueryError(f"unclosed {opener!r} at column {start + 1}; add {closer!r}")
+    # Lexis's two-word connectors as one token each, columns kept
+    masked = re.sub(r"(?i)\b(?:and\s+not|not\s+w/)", lambda m: "_".join(m.group().split()), masked)
     tokens = [(m.group(), m.start()) for m in re.finditer(r"[()]|[^\s()]+", masked)]
     for index, (token, at) in enumerate(tokens):
         before = tokens[index - 1][0] if index else None
@@ -196,16 +393,27 @@ def check_syntax(text: str) -> None:
             raise QueryError(
                 f"{token} at column {at + 1} negates a negation; leave both out, or keep one"
             )
-        if token in OPERATORS:
-            if after in (None, ")") or after in OPERATORS[:2] + OPERATORS[3:]:
-                raise QueryError(f"{token} at column {at + 1} has nothing after it")
-            if token != "NOT" and (before in (None, "(") or before in OPERATORS):
-                raise QueryError(f"{token} at column {at + 1} has nothing before it")
-        elif token.endswith(":") and (after in (None, ")") or after in OPERATORS):
+        shown = token.replace("_", " ")
+        if token == "NOT" or joins(token):
+            if after in (None, ")") or joins(after):
+                raise QueryError(f"{shown} at column {at + 1} has nothing after it")
+            if token != "NOT" and (before in (None, "(", "NOT") or joins(before)):
+                raise QueryError(f"{shown} at column {at + 1} has nothing before it")
+        elif token.endswith(":") and (after in (None, ")") or after == "NOT" or joins(after)):
             raise QueryError(
                 f"{token} at column {at + 1} has no value; write {token}VALUE, "
                 f'or {token}"two words"'
             )
+
+
+def joins(token: str) -> bool:
+    """Whether `token` (two-word connectors joined by "_") joins what is on either side."""
+    spelled = token.replace("_", " ")
+    return (
+        token in (*OPERATORS[:2], *OPERATORS[3:], "&", "%", "REQUIRE")
+        or spelled.lower() == "and not"
+        or bool(CONNECTOR.fullmatch(spelled))
+    )
 
 
 def mask_phrases(text: str) -> str:
@@ -229,7 +437,11 @@ def mask_phrases(text: str) -> str:
 
 
 class ReadingPlugin:
-    """Field names and values read as users mean them (see the module's docstring)."""
+    """Field names and values read as users mean them (see the module's docstring); with
+    `westlaw`, patterns as Westlaw reads them."""
+
+    def __init__(self, westlaw: bool = False):
+        self.westlaw = westlaw
 
     def taggers(self, parser):
         return []
@@ -261,6 +473,7 @@ class ReadingPlugin:
             if isinstance(node, syntax.GroupNode):
                 self.read_values(parser, node)
                 continue
+            node = group[index] = self.read_pattern(node)
             name = getattr(node, "fieldname", None)
             if name in BY_NAME and BY_NAME[name].either:
                 group[index] = either_node(node, BY_NAME[name].either)
@@ -276,6 +489,33 @@ class ReadingPlugin:
             elif name is None and type(node) is syntax.WordNode:
                 group[index] = drug_names_node(node)
         return group
+
+    def read_pattern(self, node):
+        """Westlaw's root expander: `improv!` is `improv*`. In a Westlaw query `*` is one
+        character, and `*`s that end a word are up to as many."""
+        if type(node) is syntax.WordNode and re.fullmatch(r"\w+!", node.text):
+            return copied_as(node, WildcardNode(node.text[:-1] + "*"))
+        if not (self.westlaw and isinstance(node, WildcardNode) and "*" in node.text):
+            return node
+        stem = node.text.rstrip("*")
+        if not stem:
+            return node
+        stem = stem.replace("*", "?")
+        ending = len(node.text) - len(node.text.rstrip("*"))
+        forms = [copied_as(node, WildcardNode(stem + "?" * n)) for n in range(ending + 1)]
+        return forms[0] if len(forms) == 1 else copied_as(node, syntax.OrGroup(forms))
+
+
+WildcardNode = plugins.WildcardPlugin.WildcardNode
+
+
+def copied_as(node, made):
+    """`made` in the place of `node`: its field, boost and columns."""
+    if made.has_fieldname:
+        made.fieldname = node.fieldname
+    made.boost = node.boost
+    made.set_range(node.startchar, node.endchar)
+    return made
 
 
 def either_node(node, names: tuple[str, ...]):

@@ -23,7 +23,7 @@ from functools import cached_property, partial, reduce
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching import FilterMatcher
+from whoosh.matching import FilterMatcher, ListMatcher, NullMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results
@@ -81,6 +81,44 @@ class Matches:
         scores = self.scores.copy()
         scores[mine] += other.scores[theirs]
         return Matches(self.docs, scores)
+
+
+class ArrayQuery(wq.CompoundQuery):
+    """A query that only arrays answer (connectors.py): its subqueries and a setting of its
+    own, matched in a segment by `matches_in`; Whoosh's own search asks the same of it
+    through `matcher`."""
+
+    def __init__(self, subqueries, setting, boost: float = 1.0):
+        super().__init__(subqueries, boost=boost)
+        self.setting = setting
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.subqueries, self.setting, self.boost) == (
+            other.subqueries,
+            other.setting,
+            other.boost,
+        )
+
+    def __hash__(self):
+        return hash((type(self), tuple(self.subqueries), self.setting, self.boost))
+
+    def apply(self, fn):
+        return type(self)([fn(q) for q in self.subqueries], self.setting, self.boost)
+
+    def normalize(self):
+        return self.apply(lambda q: q.normalize())
+
+    def simplify(self, ixreader):
+        return self.apply(lambda q: q.simplify(ixreader))
+
+    def matches_in(self, segment: Segment) -> Matches:
+        raise NotImplementedError
+
+    def matcher(self, searcher, context=None):
+        found = Segment(searcher).matches(self)
+        if not len(found.docs):
+            return NullMatcher()
+        return ListMatcher(found.docs.tolist(), found.scores.tolist())
 
 
 @dataclass(frozen=True)
@@ -172,6 +210,8 @@ class Segment:
     def matches(self, q: wq.Query) -> Matches:
         if isinstance(q, wq.Term):
             return self.term(q)
+        if isinstance(q, ArrayQuery):
+            return q.matches_in(self)
         if isinstance(q, TableRange):
             docs = q.docs(self.reader)
             return Matches(docs, np.full(len(docs), float(q.boost)))
@@ -273,9 +313,10 @@ class Segment:
             return self.by_whoosh(q)
         return Matches(docs, scores).boosted(q.boost)
 
-    def postings(self, fieldname: str, text: bytes, values: bool = False):
-        """The term's live documents, weights and (with `values`) value bytes."""
-        docs, weights, held = postings(self.reader.postings(fieldname, text), values)
+    def postings(self, fieldname: str, text: bytes, values: bool = False, among=None):
+        """The term's live documents, weights and (with `values`) value bytes; with `among`
+        (document numbers, in order), only the blocks that may hold some of them are read."""
+        docs, weights, held = postings(self.reader.postings(fieldname, text), values, among)
         if len(self.deleted):
             keep = ~np.isin(docs, self.deleted)
             docs, weights = docs[keep], weights[keep]
@@ -339,7 +380,7 @@ def length_bytes(perdoc, fieldname: str) -> np.ndarray | None:
 
 def has_arrays(q: wq.Query) -> bool:
     """Whether `q` is matched here without stepping through Whoosh's matcher."""
-    if isinstance(q, (wq.Term, TableRange)) or q is wq.NullQuery:
+    if isinstance(q, (wq.Term, TableRange, ArrayQuery)) or q is wq.NullQuery:
         return True
     if isinstance(q, PATTERNS):
         return q.text not in ("", "*", ".*")
@@ -356,14 +397,23 @@ def has_arrays(q: wq.Query) -> bool:
     return False
 
 
-def postings(matcher, values: bool = False):
+def postings(matcher, values: bool = False, among: np.ndarray | None = None):
     """A term's postings as arrays, deleted documents included: document numbers, weights
-    and, with `values`, each posting's value bytes (an array of objects)."""
+    and, with `values`, each posting's value bytes (an array of objects). With `among`
+    (document numbers, in order), blocks holding none of them are skipped unread."""
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # the deletion filter; the caller drops deleted documents
     docs, weights, held = [NO_DOCS], [np.zeros(0)], []
     if isinstance(matcher, W3LeafMatcher):
+        after = -1  # the last document of the block before
         while matcher.is_active():
+            if among is not None:
+                # a block holds the documents after the one before's last, to its own last
+                first_wanted = np.searchsorted(among, after, side="right")
+                after = matcher.block_max_id()
+                if first_wanted == len(among) or among[first_wanted] > after:
+                    matcher._next_block()
+                    continue
             matcher._read_data()
             # What `_read_ids` and `_read_weights` decode, a posting at a time.
             gaps, held_weights = matcher._data[0], matcher._data[1]

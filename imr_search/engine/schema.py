@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import struct
-from functools import lru_cache
 
 import numpy as np
 from whoosh.analysis import (
@@ -19,28 +18,18 @@ from whoosh.analysis import (
     LowercaseFilter,
     RegexTokenizer,
     StemFilter,
+    Token,
+    Tokenizer,
 )
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
 from ..fields import INDEXED, Field, Kind
+from .sentences import boundaries
+from .words import TOKEN, parts_of
 
 # Bump when documents or analyzers change in a way an old index cannot serve.
-SCHEMA_VERSION = 5
-
-# Words with joiners stay whole, as users type them: "L4-L5", "C5-C6", "10/325", "#60",
-# "EMG/NCV", "0.025%".
-TOKEN = r"#?\w+(?:[-/.]\w+)*%?"
-
-
-JOINERS = re.compile(r"[-/.#%]+")
-
-
-@lru_cache(maxsize=100_000)  # asked of every word indexed; a corpus repeats its words
-def parts_of(word: str) -> tuple[str, ...]:
-    """The parts of a joined word ("l4-l5" -> "l4", "l5"; "#60" -> "60"), none for others."""
-    parts = tuple(part for part in JOINERS.split(word) if part)
-    return parts if len(parts) > 1 or (parts and parts[0] != word) else ()
+SCHEMA_VERSION = 6
 
 
 class PartsFilter(Filter):
@@ -109,6 +98,52 @@ def prose_field() -> TEXT:
     return field
 
 
+# Each prose field has a field of marks beside it, never searched itself: a term at the first
+# word of each sentence and one at the first word of each paragraph, at the positions its
+# words have there. Deleted, merged and counted with the document like any other postings.
+MARKED = tuple(field.name for field in INDEXED if field.kind is Kind.PROSE)
+SENTENCE, PARAGRAPH = "s", "p"
+
+
+def marks_name(name: str) -> str:
+    """The field that holds the sentence and paragraph marks of the prose field `name`."""
+    return f"{name}_marks"
+
+
+MARKS_OF = {marks_name(name): name for name in MARKED}  # marks field -> its prose field
+
+
+def with_marks(document: dict) -> dict:
+    """A document with the marks of each of its prose texts (the texts themselves)."""
+    for name in MARKED:
+        if document.get(name):
+            document[marks_name(name)] = document[name]
+    return document
+
+
+class MarksTokenizer(Tokenizer):
+    """The marks of a text (sentences.py) as tokens: SENTENCE at the position of the first
+    word of each sentence, PARAGRAPH at that of each paragraph."""
+
+    def __call__(self, value, positions=False, start_pos=0, mode="", **kwargs):
+        if mode == "query":
+            return
+        token = Token(positions, mode=mode, **kwargs)
+        sentences, paragraphs = boundaries(value)
+        for text, starts in ((SENTENCE, sentences), (PARAGRAPH, paragraphs)):
+            for position in starts:
+                token.text, token.boost, token.stopped = text, 1.0, False
+                token.pos = start_pos + position
+                yield token
+
+
+def marks_field() -> TEXT:
+    field = TEXT(analyzer=MarksTokenizer())
+    field.format = PositionArray()
+    field.scorable = False
+    return field
+
+
 def facet_value(value: str) -> str:
     """One spelling for one value: "Physical Medicine and Rehabilitation" and
     "Physical Medicine & Rehabilitation" count as one."""
@@ -163,7 +198,8 @@ def whoosh_field(field: Field):
 
 
 def build_schema() -> Schema:
-    return Schema(**{field.name: whoosh_field(field) for field in INDEXED})
+    fields = {field.name: whoosh_field(field) for field in INDEXED}
+    return Schema(**fields, **{marks_name(name): marks_field() for name in MARKED})
 
 
 # English words too common to tell texts apart (Whoosh's list), for `similar`.

@@ -3,7 +3,6 @@ rankings, facet counts, stored fields and records, snippets, telling words."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +18,10 @@ from .documents import letter_record
 from .facets import docs_by_value, facet_counts, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
-from .schema import TOKEN, facet_value
+from .schema import facet_value
 from .snippets import Snippet, snippet_of
 from .store import Opened, StoreFiles, opened_generation
-
-WORD = re.compile(TOKEN)
+from .words import WORDS
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ class Snapshot:
                 continue
             docnum = next(iter(self.searcher.document_numbers(**{name: term})), None)
             text = self.stored(docnum).get(name, "") if docnum is not None else ""
-            for word in WORD.findall(text):
+            for word in WORDS.findall(text):
                 if self.words(name, word)[:1] == [term]:
                     return word.lower()
         return None

@@ -36,8 +36,9 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..fields import BY_NAME, Kind
-from .postings import EMPTY, Postings, prose_postings
+from .postings import EMPTY, Postings, marks_postings, prose_postings
 from .ranking import BYTE_TO_LENGTH, length_bytes
+from .schema import MARKS_OF
 from .store import clean_store
 
 # What a posting costs the pool, roughly, in bytes: its term number, document number and
@@ -276,10 +277,13 @@ class TermPoolWriter(SegmentWriter):
         # are worked out once while it recurs. Short values (a date, a case, an outcome)
         # recur across letters too, and are kept for longer.
         self.prose_postings = lru_cache(maxsize=256)(prose_postings)
+        self.marks_postings = lru_cache(maxsize=256)(marks_postings)
         self.value_postings = lru_cache(maxsize=4096)(self.indexed_value)
         self.before_toc = None  # what `commit_with` writes before the table of contents
 
     def postings(self, fieldname: str, value) -> Postings:
+        if fieldname in MARKS_OF:
+            return self.marks_postings(value)
         if BY_NAME[fieldname].kind is Kind.PROSE:
             return self.prose_postings(value)
         return self.value_postings(fieldname, value)

@@ -1,0 +1,309 @@
+"""Terms and connectors: two sides within n words, in one sentence or in one paragraph of
+the same field, and a word's count, matched over arrays of positions.
+
+A side is a word, a pattern, a phrase, alternatives joined by OR, or a connector itself.
+Its occurrences in a set of documents are spans: the key of the position of its first word
+and of its last (the document's place in the set, shifted, plus the position), in order of
+their starts. A connector's own occurrences, as the side of another, are those of its two
+sides' occurrences that met it. Both sides are matched within one field of one item, and
+where bare words search several fields, the connector holds when it holds in any of them.
+
+Sentences and paragraphs are those marked at indexing (sentences.py, schema.marks_field):
+an occurrence is in the sentence whose first word is the last mark at or before its start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+
+from .ranking import PATTERNS, POSITION_BITS, ArrayQuery, Matches, Segment
+from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name, positions_of
+
+WORD, SENTENCES, PARAGRAPHS = "word", "sentence", "paragraph"
+MARK_OF_UNIT = {SENTENCES: SENTENCE, PARAGRAPHS: PARAGRAPH}
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What a connector asks, and how the user spelled it."""
+
+    spelling: str  # as written: "/s", "w/5", "+3", "pre/2", "not w/5"
+    unit: str  # WORD, SENTENCES or PARAGRAPHS
+    distance: int = 0  # words, for WORD
+    ordered: bool = False  # the left side first
+    apart: bool = False  # Lexis `not w/n`: the left side where the right is not near
+
+    @property
+    def reading(self) -> str:
+        """What it means, in words, for --explain."""
+        if self.apart:
+            where = {WORD: f"within {self.distance} words of", SENTENCES: "in a sentence with",
+                     PARAGRAPHS: "in a paragraph with"}[self.unit]  # fmt: skip
+            return f"not {where}"
+        if self.unit == WORD:
+            return f"{self.distance} words before" if self.ordered else f"within {self.distance}"
+        return f"same {self.unit}{', before' if self.ordered else ''}"
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Occurrences in a set of documents: start and end keys, in order of starts."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Spans:
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing)
+
+    @classmethod
+    def joined(cls, parts: list[Spans]) -> Spans:
+        """The spans of all `parts`, each once (alternatives may name the same words)."""
+        if not parts:
+            return cls.empty()
+        starts = np.concatenate([part.starts for part in parts])
+        ends = np.concatenate([part.ends for part in parts])
+        pairs = np.unique(np.stack([starts, ends], axis=1), axis=0)  # ordered by starts
+        return cls(pairs[:, 0].copy(), pairs[:, 1].copy())
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def kept(self, mask: np.ndarray) -> Spans:
+        return Spans(self.starts[mask], self.ends[mask])
+
+    @property
+    def places(self) -> np.ndarray:
+        return self.starts >> POSITION_BITS
+
+
+class Near(ArrayQuery):
+    """Its two subqueries joined by a connector (its setting)."""
+
+    @property
+    def connector(self) -> Connector:
+        return self.setting
+
+    def __str__(self):
+        left, right = self.subqueries
+        return f"({left} {self.connector.spelling} {right})"
+
+    __unicode__ = __str__
+
+    def matches_in(self, segment: Segment) -> Matches:
+        left, right = self.subqueries
+        found = []
+        for name in shared_fields(self):
+            one_left, one_right = on_field(left, name), on_field(right, name)
+            candidates = segment.matches(one_left)
+            if not self.connector.apart:
+                candidates = candidates.both(segment.matches(one_right))
+            if not len(candidates.docs):
+                continue
+            spans = self.spans_on(segment, name, candidates.docs, one_left, one_right)
+            held = np.zeros(len(candidates.docs), dtype=bool)
+            held[spans.places] = True
+            found.append(Matches(candidates.docs[held], candidates.scores[held]))
+        return Matches.union(found).boosted(self.boost) if found else Matches.empty()
+
+    def spans_on(self, segment, name: str, docs, left, right) -> Spans:
+        """The occurrences of the sides in `docs` that meet the connector (of the left side
+        that does not, for `apart`), the sides on the field `name`."""
+        connector = self.connector
+        mine, theirs = spans_of(segment, left, name, docs), spans_of(segment, right, name, docs)
+        if connector.unit == WORD:
+            if connector.ordered:
+                left_met = starts_after(mine, theirs, connector.distance)
+                right_met = ends_before(mine, theirs, connector.distance)
+            else:
+                left_met = within(theirs, mine, connector.distance)
+                right_met = within(mine, theirs, connector.distance)
+        else:
+            marks = mark_keys(segment, name, MARK_OF_UNIT[connector.unit], docs)
+            left_met, right_met = same_unit(mine, theirs, marks, connector.ordered)
+        if connector.apart:
+            return mine.kept(~left_met)
+        return Spans.joined([mine.kept(left_met), theirs.kept(right_met)])
+
+
+class AtLeast(ArrayQuery):
+    """Lexis `atleastN(...)`: items whose own text holds the subquery N times (its setting)
+    or more, its occurrences in all the fields it searches added up."""
+
+    @property
+    def count(self) -> int:
+        return self.setting
+
+    def __str__(self):
+        return f"atleast{self.count}({self.subqueries[0]})"
+
+    __unicode__ = __str__
+
+    def matches_in(self, segment: Segment) -> Matches:
+        (counted,) = self.subqueries
+        found, docs, counts = [], [], []
+        for name in sorted(fields_of(counted)):
+            one = on_field(counted, name)
+            held = segment.matches(one)
+            if len(held.docs):
+                found.append(held)
+                spans = spans_of(segment, one, name, held.docs)
+                docs.append(held.docs)
+                counts.append(np.bincount(spans.places, minlength=len(held.docs)))
+        if not found:
+            return Matches.empty()
+        every, where = np.unique(np.concatenate(docs), return_inverse=True)
+        total = np.bincount(where, weights=np.concatenate(counts), minlength=len(every))
+        enough = every[total >= self.count]
+        matched = Matches.union(found)
+        keep = np.isin(matched.docs, enough, assume_unique=True)
+        return Matches(matched.docs[keep], matched.scores[keep]).boosted(self.boost)
+
+
+# ---------------------------------------------------------------- sides on one field
+
+
+def fields_of(q: wq.Query) -> set[str]:
+    """The prose fields the leaves of a side search."""
+    if isinstance(q, wq.CompoundQuery):
+        return set().union(*map(fields_of, q.subqueries))
+    name = getattr(q, "fieldname", None)
+    return {name} if name in MARKED else set()
+
+
+def shared_fields(near: Near) -> list[str]:
+    """The fields where both sides can meet (where the left can be, for `apart`)."""
+    left, right = near.subqueries
+    if near.connector.apart:
+        return sorted(fields_of(left))
+    return sorted(fields_of(left) & fields_of(right))
+
+
+def on_field(q: wq.Query, name: str) -> wq.Query:
+    """The parts of a side that search the field `name` (NullQuery for none)."""
+    if name not in fields_of(q):
+        return wq.NullQuery
+    if isinstance(q, Near):
+        return Near([on_field(sub, name) for sub in q.subqueries], q.connector, q.boost)
+    if type(q) is wq.Or:
+        kept = [on_field(sub, name) for sub in q.subqueries if name in fields_of(sub)]
+        return kept[0] if len(kept) == 1 else wq.Or(kept, boost=q.boost)
+    return q
+
+
+def spans_of(segment: Segment, q: wq.Query, name: str, docs: np.ndarray) -> Spans:
+    """The occurrences of a side (on the field `name` alone) in `docs`."""
+    if q is wq.NullQuery:
+        return Spans.empty()
+    if isinstance(q, Near):
+        left, right = q.subqueries
+        return q.spans_on(segment, name, docs, left, right)
+    if type(q) is wq.Or:
+        return Spans.joined([spans_of(segment, sub, name, docs) for sub in q.subqueries])
+    if isinstance(q, wq.Term):
+        keys = term_keys(segment, name, q.text, docs)
+        return Spans(keys, keys)
+    if isinstance(q, PATTERNS):
+        words = [word for word in q._btexts(segment.reader) if word]
+        return Spans.joined([spans_of(segment, wq.Term(name, w), name, docs) for w in words])
+    if isinstance(q, wq.Phrase):
+        return phrase_spans(segment, q, name, docs)
+    raise TypeError(f"not a side of a connector: {q!r}")  # query.py refuses these
+
+
+def term_keys(segment: Segment, name: str, text, docs: np.ndarray) -> np.ndarray:
+    """The keys of a term's positions in `docs`, in order."""
+    field = segment.searcher.schema[name]
+    try:
+        encoded = field.to_bytes(text) if isinstance(text, str) else text
+    except ValueError:
+        return np.zeros(0, dtype=np.int64)
+    if (name, encoded) not in segment.reader:
+        return np.zeros(0, dtype=np.int64)
+    held_docs, _, values = segment.postings(name, encoded, values=True, among=docs)
+    rows = np.minimum(np.searchsorted(held_docs, docs), max(len(held_docs) - 1, 0))
+    present = np.flatnonzero(held_docs[rows] == docs) if len(held_docs) else rows[:0]
+    positions, counts = positions_of(values[rows[present]])
+    places = np.repeat(present.astype(np.int64), counts)
+    return (places << POSITION_BITS) + positions
+
+
+def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:
+    """Where runs of the phrase's words begin and end: each word 1 to `slop` positions after
+    the one before (ranking.phrase_ends), keeping for each run the start of the run it
+    continues that ends nearest before it."""
+    words = [term_keys(segment, name, word, docs) for word in q.words]
+    ends = starts = words[0]
+    for following in words[1:]:
+        first = np.searchsorted(ends, following - q.slop)
+        last = np.searchsorted(ends, following)
+        continues = first < last
+        starts, ends = starts[last[continues] - 1], following[continues]
+    order = np.argsort(starts, kind="stable")
+    return Spans(starts[order], ends[order])
+
+
+def mark_keys(segment: Segment, name: str, mark: str, docs: np.ndarray) -> np.ndarray:
+    """The keys of the first words of the sentences (or paragraphs) of `docs` in the field
+    `name`, in order."""
+    return term_keys(segment, marks_name(name), mark.encode("ascii"), docs)
+
+
+# ---------------------------------------------------------------- meeting
+
+
+def document_start(keys: np.ndarray) -> np.ndarray:
+    """The key of position 0 of each key's document."""
+    return (keys >> POSITION_BITS) << POSITION_BITS
+
+
+def within(these: Spans, those: Spans, distance: int) -> np.ndarray:
+    """For each of `those`: whether one of `these` in its document is within `distance`
+    words of it (or overlaps it): starts at most `distance` after its end, and ends at most
+    `distance` before its start."""
+    if not len(these):
+        return np.zeros(len(those), dtype=bool)
+    # Of these, the ones starting early enough are a prefix; one of them ends late enough
+    # when the latest end among them does (ends of documents before are smaller still).
+    reach = np.searchsorted(these.starts, those.ends + distance, side="right")
+    latest_end = np.maximum.accumulate(these.ends)
+    earliest = np.maximum(those.starts - distance, document_start(those.starts))
+    return (reach > 0) & (latest_end[np.maximum(reach - 1, 0)] >= earliest)
+
+
+def ends_before(firsts: Spans, seconds: Spans, distance: int) -> np.ndarray:
+    """For each of `seconds`: whether one of `firsts` ends 1 to `distance` words before
+    it starts."""
+    ends = np.sort(firsts.ends)
+    earliest = np.maximum(seconds.starts - distance, document_start(seconds.starts))
+    return np.searchsorted(ends, seconds.starts) > np.searchsorted(ends, earliest)
+
+
+def starts_after(firsts: Spans, seconds: Spans, distance: int) -> np.ndarray:
+    """For each of `firsts`: whether one of `seconds` starts 1 to `distance` words after it
+    ends."""
+    starts = seconds.starts
+    latest = np.searchsorted(starts, firsts.ends + distance, side="right")
+    return latest > np.searchsorted(starts, firsts.ends, side="right")
+
+
+def same_unit(mine: Spans, theirs: Spans, marks: np.ndarray, ordered: bool):
+    """Whether each of `mine`, and each of `theirs`, has one of the other in its sentence
+    (or paragraph: the unit `marks` begin); with `ordered`, mine starting first."""
+    my_units = np.searchsorted(marks, mine.starts, side="right")
+    their_units = np.searchsorted(marks, theirs.starts, side="right")
+    if not ordered:
+        return np.isin(my_units, their_units), np.isin(their_units, my_units)
+    if not len(mine) or not len(theirs):
+        return np.zeros(len(mine), dtype=bool), np.zeros(len(theirs), dtype=bool)
+    # Units never decrease along spans in order: the first of mine in a unit starts
+    # earliest, the last of theirs starts latest.
+    first = np.minimum(np.searchsorted(my_units, their_units), len(mine) - 1)
+    theirs_met = (my_units[first] == their_units) & (mine.starts[first] < theirs.starts)
+    last = np.maximum(np.searchsorted(their_units, my_units, side="right") - 1, 0)
+    mine_met = (their_units[last] == my_units) & (theirs.starts[last] > mine.starts)
+    return mine_met, theirs_met
