@@ -24,7 +24,7 @@ from imr_search.engine.ranking import (
     POSITION_BITS,
     by_date,
     has_arrays,
-    phrase_ends,
+    phrase_runs,
     places_and_positions,
     ranked,
 )
@@ -218,7 +218,7 @@ def phrase_words(places: int):
 @settings(max_examples=300, deadline=None)
 @given(st.integers(1, 4).flatmap(phrase_words), st.integers(1, 4))
 def test_phrase_ends_find_the_runs_every_chain_finds(words, slop):
-    ends = phrase_ends([keys_of(word) for word in words], slop)
+    _, ends = phrase_runs([keys_of(word) for word in words], slop)
     assert np.unique(ends >> POSITION_BITS).tolist() == runs_by_brute_force(words, slop)
 
 

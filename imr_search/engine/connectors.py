@@ -19,8 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from .ranking import PATTERNS, POSITION_BITS, ArrayQuery, Matches, Segment
-from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name, positions_of
+from .ranking import (
+    PATTERNS,
+    POSITION_BITS,
+    ArrayQuery,
+    Matches,
+    Segment,
+    phrase_runs,
+    places_and_positions,
+)
+from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name
 
 WORD, SENTENCES, PARAGRAPHS = "word", "sentence", "paragraph"
 MARK_OF_UNIT = {SENTENCES: SENTENCE, PARAGRAPHS: PARAGRAPH}
@@ -35,17 +43,6 @@ class Connector:
     distance: int = 0  # words, for WORD
     ordered: bool = False  # the left side first
     apart: bool = False  # Lexis `not w/n`: the left side where the right is not near
-
-    @property
-    def reading(self) -> str:
-        """What it means, in words, for --explain."""
-        if self.apart:
-            where = {WORD: f"within {self.distance} words of", SENTENCES: "in a sentence with",
-                     PARAGRAPHS: "in a paragraph with"}[self.unit]  # fmt: skip
-            return f"not {where}"
-        if self.unit == WORD:
-            return f"{self.distance} words before" if self.ordered else f"within {self.distance}"
-        return f"same {self.unit}{', before' if self.ordered else ''}"
 
 
 @dataclass(frozen=True)
@@ -227,22 +224,13 @@ def term_keys(segment: Segment, name: str, text, docs: np.ndarray) -> np.ndarray
     held_docs, _, values = segment.postings(name, encoded, values=True, among=docs)
     rows = np.minimum(np.searchsorted(held_docs, docs), max(len(held_docs) - 1, 0))
     present = np.flatnonzero(held_docs[rows] == docs) if len(held_docs) else rows[:0]
-    positions, counts = positions_of(values[rows[present]])
-    places = np.repeat(present.astype(np.int64), counts)
-    return (places << POSITION_BITS) + positions
+    return places_and_positions(values[rows[present]], present.astype(np.int64))
 
 
 def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:
-    """Where runs of the phrase's words begin and end: each word 1 to `slop` positions after
-    the one before (ranking.phrase_ends), keeping for each run the start of the run it
-    continues that ends nearest before it."""
+    """Where runs of the phrase's words begin and end (ranking.phrase_runs)."""
     words = [term_keys(segment, name, word, docs) for word in q.words]
-    ends = starts = words[0]
-    for following in words[1:]:
-        first = np.searchsorted(ends, following - q.slop)
-        last = np.searchsorted(ends, following)
-        continues = first < last
-        starts, ends = starts[last[continues] - 1], following[continues]
+    starts, ends = phrase_runs(words, q.slop)
     order = np.argsort(starts, kind="stable")
     return Spans(starts[order], ends[order])
 

@@ -112,7 +112,8 @@ def parse_query(text: str) -> wq.Query:
 
 
 # `-term` leaves out what has the term and `+term` requires it, as Lucene reads them (words
-# are required anyway): a sign that starts a word, a phrase or a group.
+# are required anyway): a sign that starts a word, a phrase or a group. NOT before `w/`
+# is Lexis's `not w/n`, a connector (taggers are tried in the order operators bind).
 SIGN_STARTS = r"(?:^|(?<=[\s(]))"
 SIGN_ENDS = r"(?=[^\s)+-])"
 NOT = rf"{SIGN_STARTS}(?:NOT(?=\s)(?!\s+(?i:w/))|-{SIGN_ENDS})"
@@ -155,13 +156,13 @@ def operators() -> list:
         return rf"(?<=\s)(?:{pattern})(?=\s)"
 
     found = [
-        (AtLeastTagger(r"(?i:atleast(\d+))(?=\()", AtLeastGroup, AtLeastOperator), 0),
+        (tagger(r"(?i:atleast\d+)(?=\()", AtLeastGroup, AtLeastOperator), 0),
         (tagger(NOT, syntax.NotGroup, syntax.PrefixOperator), 0),
         (tagger(infix("OR"), syntax.OrGroup), 0),
     ]
     for level in CONNECTOR_LEVELS:
         group = type("ConnectorLevel", (ConnectorGroup,), {})  # one of its own per level
-        found.append((ConnectorTagger(infix(f"(?i:{level})"), group, ConnectorOperator), 0))
+        found.append((tagger(infix(f"(?i:{level})"), group, ConnectorOperator), 0))
     return [
         *found,
         (tagger(infix("AND|&"), syntax.AndGroup), 0),
@@ -182,18 +183,13 @@ def connector_of(spelling: str) -> Connector:
     return Connector(written, unit, distance, ordered, apart)
 
 
-class ConnectorTagger(OperatorsPlugin.OpTagger):
-    def create(self, parser, match):
-        return self.optype(match.group(0), self.grouptype, self.leftassoc)
-
-
 class ConnectorOperator(syntax.InfixOperator):
     """A connector between two nodes: they become its group."""
 
     def replace_self(self, parser, group, position):
         if 0 < position < len(group) - 1:
             joined = self.grouptype([group[position - 1], group[position + 1]])
-            joined.spelling, joined.at = self.text, self.startchar
+            joined.operator = self
             group[position - 1 : position + 2] = [joined]
         else:
             del group[position]  # check_syntax refuses it first
@@ -204,32 +200,29 @@ class ConnectorGroup(syntax.GroupNode):
     """Two sides and their connector, read as connectors.Near."""
 
     merging = False
-    spelling, at = "", None
+    operator: ConnectorOperator
 
     def query(self, parser):
-        connector = connector_of(self.spelling)
+        spelling, at = self.operator.text, where(self.operator)
+        connector = connector_of(spelling)
         if connector.unit == WORD and connector.distance < 1:
-            raise QueryError(f"{self.spelling} at {self.where}: a distance is 1 word or more")
+            raise QueryError(f"{spelling} at {at}: a distance is 1 word or more")
         sides = [node.query(parser) for node in self.nodes]
         for side, name in zip(sides, ("left", "right"), strict=True):
             problem = side_problem(side)
             if problem:
                 raise QueryError(
-                    f"the {name} side of {self.spelling} at {self.where} {problem}; a side is "
+                    f"the {name} side of {spelling} at {at} {problem}; a side is "
                     'a word, a "phrase" or alternatives in brackets joined by OR: '
                     "(flexeril OR cyclobenzaprine)"
                 )
         near = Near(sides, connector)
         if not connector.apart and not fields_of(sides[0]) & fields_of(sides[1]):
             raise QueryError(
-                f"the sides of {self.spelling} at {self.where} search no field in common; "
+                f"the sides of {spelling} at {at} search no field in common; "
                 "put both in one field: rationale:(a /s b)"
             )
         return near
-
-    @property
-    def where(self) -> str:
-        return f"column {self.at + 1}" if self.at is not None else "the query"
 
 
 def side_problem(q: wq.Query) -> str | None:
@@ -254,13 +247,6 @@ def side_problem(q: wq.Query) -> str | None:
     return "is not text (a value of a field without sentences)"
 
 
-class AtLeastTagger(OperatorsPlugin.OpTagger):
-    def create(self, parser, match):
-        made = self.optype(match.group(0), self.grouptype, self.leftassoc)
-        made.count = int(match.group(1))
-        return made
-
-
 class AtLeastOperator(syntax.PrefixOperator):
     """Lexis `atleastN(...)`: the group after it, counted."""
 
@@ -268,26 +254,27 @@ class AtLeastOperator(syntax.PrefixOperator):
         del group[position]
         if position < len(group):
             counted = self.grouptype([group[position]])
-            counted.count, counted.spelling, counted.at = self.count, self.text, self.startchar
+            counted.operator = self
             group[position] = counted
         return position
 
 
 class AtLeastGroup(syntax.GroupNode):
-    count, spelling, at = 1, "", None
+    operator: AtLeastOperator
 
     def query(self, parser):
         (counted,) = [node.query(parser) for node in self.nodes]
-        where = f"column {self.at + 1}" if self.at is not None else "the query"
-        if self.count < 1:
-            raise QueryError(f"{self.spelling} at {where}: count 1 or more")
+        spelling, at = self.operator.text, where(self.operator)
+        count = int(spelling[len("atleast") :])
+        if count < 1:
+            raise QueryError(f"{spelling} at {at}: count 1 or more")
         problem = side_problem(counted)
         if problem:
             raise QueryError(
-                f"what {self.spelling} at {where} counts {problem}; it counts a word, a "
+                f"what {spelling} at {at} counts {problem}; it counts a word, a "
                 '"phrase" or alternatives joined by OR'
             )
-        return AtLeast([counted], self.count)
+        return AtLeast([counted], count)
 
 
 def explain(parsed: wq.Query) -> str:
@@ -314,24 +301,11 @@ def reading_notes(text: str) -> tuple[str, ...]:
     masked = mask_phrases(text.translate(STRAIGHT_QUOTES))
     if not WESTLAW.search(masked):
         return ()
-    # Lexis's two-word connectors as one word each
-    masked = re.sub(r"(?i)\bnot\s+(?=w/)", "", re.sub(r"(?i)\band\s+not\b", "ANDNOT", masked))
-    tokens = list(re.finditer(r"[()]|[^\s()]+", masked))
-    joins = {*OPERATORS, "&", "%"}
-
-    def joins_words(before: str, after: str) -> bool:
-        return not (
-            {before, after} & joins
-            or before == "("
-            or after == ")"
-            or CONNECTOR.fullmatch(before)
-            or CONNECTOR.fullmatch(after)
-        )
-
+    tokens = query_tokens(masked)
     spaced = any(
-        masked[first.end() : second.start()].isspace()
-        and joins_words(first.group(), second.group())
-        for first, second in zip(tokens, tokens[1:], strict=False)
+        masked[at + len(before) : next_at].isspace()
+        and not (joins(before) or joins(after) or before in ("(", "NOT") or after in (")", "NOT"))
+        for (before, at), (after, next_at) in zip(tokens, tokens[1:], strict=False)
     )
     if not spaced:
         return ()
@@ -371,9 +345,7 @@ def check_syntax(text: str) -> None:
         opener, start = opened[-1]
         closer = ")" if opener == "(" else "]"
         raise QueryError(f"unclosed {opener!r} at column {start + 1}; add {closer!r}")
-    # Lexis's two-word connectors as one token each, columns kept
-    masked = re.sub(r"(?i)\b(?:and\s+not|not\s+w/)", lambda m: "_".join(m.group().split()), masked)
-    tokens = [(m.group(), m.start()) for m in re.finditer(r"[()]|[^\s()]+", masked)]
+    tokens = query_tokens(masked)
     for index, (token, at) in enumerate(tokens):
         before = tokens[index - 1][0] if index else None
         after = tokens[index + 1][0] if index + 1 < len(tokens) else None
@@ -406,9 +378,18 @@ def check_syntax(text: str) -> None:
             )
 
 
+def query_tokens(masked: str) -> list[tuple[str, int]]:
+    """The words, operators and brackets of a query (its phrases masked) and their columns,
+    Lexis's two-word connectors as one token each, "_" for their spaces."""
+    masked = re.sub(
+        r"(?i)\b(?:and\s+not|not\s+w/)", lambda m: re.sub(r"\s", "_", m.group()), masked
+    )
+    return [(m.group(), m.start()) for m in re.finditer(r"[()]|[^\s()]+", masked)]
+
+
 def joins(token: str) -> bool:
-    """Whether `token` (two-word connectors joined by "_") joins what is on either side."""
-    spelled = token.replace("_", " ")
+    """Whether `token` (of `query_tokens`) joins what is on either side."""
+    spelled = " ".join(token.replace("_", " ").split())
     return (
         token in (*OPERATORS[:2], *OPERATORS[3:], "&", "%", "REQUIRE")
         or spelled.lower() == "and not"

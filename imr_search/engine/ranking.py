@@ -291,7 +291,7 @@ class Segment:
             docs = np.intersect1d(docs, within, assume_unique=True)
         rows = [np.searchsorted(word_docs, docs) for word_docs, _, _ in words]
         held = [values[at] for (_, _, values), at in zip(words, rows, strict=True)]
-        ends = phrase_ends([places_and_positions(values) for values in held], q.slop)
+        _, ends = phrase_runs([places_and_positions(values) for values in held], q.slop)
         places = ends >> POSITION_BITS  # in order: each document's first is the one kept
         kept = places[np.flatnonzero(np.diff(places, prepend=-1))]
         scores = np.zeros(len(kept))
@@ -445,21 +445,25 @@ def postings(matcher, values: bool = False, among: np.ndarray | None = None):
 POSITION_BITS = 32
 
 
-def places_and_positions(values: np.ndarray) -> np.ndarray:
+def places_and_positions(values: np.ndarray, places: np.ndarray | None = None) -> np.ndarray:
     """The keys of the positions held in `values` (a word's posting values in documents
-    0, 1, 2... of a set), in order."""
+    0, 1, 2... of a set, or at `places` in it), in order."""
     positions, counts = positions_of(values)
-    places = np.repeat(np.arange(len(values), dtype=np.int64), counts)
-    return (places << POSITION_BITS) + positions
+    if places is None:
+        places = np.arange(len(values), dtype=np.int64)
+    return (np.repeat(places, counts) << POSITION_BITS) + positions
 
 
-def phrase_ends(words: list[np.ndarray], slop: int) -> np.ndarray:
-    """The keys where a run of the words ends, each word `1` to `slop` positions after the
-    one before: Whoosh's ordered SpanNear2 with its minimum distance of 1, which is what a
-    phrase is. Where a run may go next depends only on where it ends."""
-    ends = words[0]
+def phrase_runs(words: list[np.ndarray], slop: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys where runs of the words begin and end, each word `1` to `slop` positions
+    after the one before: Whoosh's ordered SpanNear2 with its minimum distance of 1, which
+    is what a phrase is. Where a run may go next depends only on where it ends; its start
+    is that of the run it continues that ends nearest before it. In order of ends."""
+    starts = ends = words[0]
     for following in words[1:]:
         # a following position p continues a run ending in [p - slop, p - 1]
-        after = np.searchsorted(ends, following - slop) < np.searchsorted(ends, following)
-        ends = following[after]
-    return ends
+        first = np.searchsorted(ends, following - slop)
+        last = np.searchsorted(ends, following)
+        continues = first < last
+        starts, ends = starts[last[continues] - 1], following[continues]
+    return starts, ends
