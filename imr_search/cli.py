@@ -29,7 +29,7 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
-from .search import NotFound, QueryError, Sort, find_letter, search
+from .search import NotFound, QueryError, Sort, every_hit, find_letter, search
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -307,12 +307,22 @@ def query(
     explain: Annotated[
         bool, typer.Option("--explain", help="Print how the query was read (on stderr).")
     ] = False,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every matching item, not a page (with --format csv or json), written as "
+            "it is read.",
+        ),
+    ] = False,
     no_color: NoColorOption = False,
 ) -> None:
     """Find items: the matching items, ranked, with the sentence that matched, and counts.
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    if every:
+        export_every_hit(query_text, index_dir, sort, facet, letters, format, explain)
     with reported(query_text):
         result = search(
             index_dir or default_index_dir(),
@@ -327,6 +337,23 @@ def query(
         say(f"query read as: {result.explained}")
     say_suggestions(result.suggestions)
     write_result(result, format, no_color)
+
+
+def export_every_hit(query_text, index_dir, sort, facet, letters, format, explain) -> None:
+    """`query --all`: every hit as CSV or JSON Lines, each written as it is read."""
+    if letters or format is ResultFormat.table:
+        say("--all writes every item as --format csv or json, without --letters")
+        raise typer.Exit(EXIT_ERROR)
+    with (
+        reported(query_text),
+        every_hit(
+            index_dir or default_index_dir(), query_text, sort=sort, facets=tuple(facet or ())
+        ) as result,
+    ):
+        if explain:
+            say(f"query read as: {result.explained}")
+        say_suggestions(result.suggestions)
+        write_as(format, True, result, (write_search_json, write_search_csv, None), result.total)
 
 
 def write_result(result, format: ResultFormat, no_color: bool) -> None:

@@ -15,7 +15,15 @@ from rich.table import Table
 from rich.text import Text
 
 from .letters.models import OVERTURNED, UPHELD, Letter
-from .search import HIT_COLUMNS, Hit, OutcomeCounts, SearchResult, Snippet, StatsResult
+from .search import (
+    HIT_COLUMNS,
+    Hit,
+    OutcomeCounts,
+    Provenance,
+    SearchResult,
+    Snippet,
+    StatsResult,
+)
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
@@ -210,11 +218,13 @@ def result_summary(result: SearchResult) -> str:
 
 
 def write_search_json(result: SearchResult, out: IO[str]) -> None:
-    """JSON Lines: one hit (or letter, with --letters) a line, then one summary."""
+    """JSON Lines: one hit (or letter, with --letters) a line, then one summary. Each line
+    is written as its hit is read, so that an export of every hit holds one at a time."""
     if result.letters is not None:
-        records = [{"type": "letter", **letter.to_dict()} for letter in result.letters]
+        records = ({"type": "letter", **letter.to_dict()} for letter in result.letters)
     else:
-        records = [{"type": "hit", **hit.to_dict()} for hit in result.hits]
+        records = ({"type": "hit", **hit.to_dict()} for hit in result.hits)
+    write_json_lines(records, out)
     summary = {
         "type": "summary",
         "query": result.query,
@@ -227,11 +237,39 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
         summary["letters"] = result.total_letters
     if not result.total:
         summary["suggestions"] = list(result.suggestions)
-    write_json_lines([*records, summary], out)
+    with_provenance(summary, result.provenance)
+    write_json_lines([summary], out)
+
+
+def with_provenance(summary: dict, provenance: Provenance | None) -> None:
+    if provenance is not None:
+        summary["provenance"] = provenance.to_dict()
+
+
+def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
+    """A CSV export's opening lines, each starting with "#" (read as comments by pandas'
+    `comment="#"`, R's `comment.char`): how its rows were obtained."""
+    if provenance is None:
+        return
+    index = provenance.to_dict()["index"]
+    lines = (
+        ("query", provenance.query),
+        ("read as", provenance.read_as),
+        (
+            "index",
+            f"{index['store']} generation {index['generation']}, "
+            f"{index['letters']} letters, {index['items']} items",
+        ),
+        ("searched at", provenance.to_dict()["searched_at"]),
+    )
+    for label, value in lines:
+        out.write(f"# {label}: {' '.join(str(value).split())}\n")
 
 
 def write_search_csv(result: SearchResult, out: IO[str]) -> None:
-    """A header row, then one row per hit (per matching item, letter by letter)."""
+    """How the rows were obtained (`write_provenance_lines`), a header row, then one row per
+    hit (per matching item, letter by letter), each written as its hit is read."""
+    write_provenance_lines(result.provenance, out)
     writer = csv.writer(out)
     writer.writerow(HIT_COLUMNS)
     for hit in result.hits:

@@ -1,3 +1,4 @@
+import csv
 import json
 from pathlib import Path
 
@@ -44,3 +45,11 @@ def whoosh_index(index_dir: Path):
     from imr_search.engine.store import INDEX_NAME, live_store
 
     return open_dir(str(live_store(index_dir)), indexname=INDEX_NAME)
+
+
+def export_rows(text: str) -> list[dict]:
+    """A CSV export's rows, after the "#" lines that open it (how it was obtained)."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return list(csv.DictReader(lines))

@@ -2,8 +2,6 @@
 expected counts come from the truth rows and from tests/oracles.py's rules over the items'
 text; the expected intervals from the Wilson interval's definition, solved here."""
 
-import csv
-import io
 import json
 from collections import Counter, defaultdict
 
@@ -14,7 +12,7 @@ from imr_search.cli import app
 from imr_search.engine.query import QueryError
 from imr_search.search import NotFound, similar, stats, wilson_interval
 
-from .conftest import truth_rows
+from .conftest import export_rows, truth_rows
 from .oracles import (
     TruthItem,
     category_of,
@@ -274,7 +272,7 @@ def test_stats_formats_agree_with_truth(index_dir):
     overturned = sum(item.outcome == "Overturned" for item in everything)
     assert summary["type"] == "summary" and summary["items"] == len(everything)
     assert summary["rate"] == pytest.approx(overturned / len(everything))
-    rows = list(csv.DictReader(io.StringIO(run(*args, "-f", "csv").stdout)))
+    rows = export_rows(run(*args, "-f", "csv").stdout)
     assert [r["license_state"] for r in rows] == [g["group"]["license_state"] for g in groups] + [
         "total"
     ]

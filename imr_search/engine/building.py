@@ -12,7 +12,14 @@ from ..letters.models import Letter
 from . import facets
 from .documents import Labels, documents, note_labels
 from .snapshot import Snapshot
-from .store import Opened, generations, open_searcher, open_store_index, write_record
+from .store import (
+    Opened,
+    generations,
+    note_totals,
+    open_searcher,
+    open_store_index,
+    write_record,
+)
 from .writer import TermPoolWriter
 
 WRITER_LIMIT_MB = 256
@@ -106,7 +113,10 @@ class Commit:
         generation = generations(storage)[-1]
         with open_searcher(self.store, storage, generation) as searcher:
             facets.prepare(self.store, searcher)
-            return Snapshot(Opened(self.store, generation, searcher)).letters_and_items()
+            snapshot = Snapshot(Opened(self.store, generation, searcher))
+            letters, items = snapshot.letters_and_items()
+        note_totals(self.store, generation, letters, items)
+        return letters, items
 
     def cancel(self) -> None:
         self.writer.cancel()  # the new segments' files go at the next commit

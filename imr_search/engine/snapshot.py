@@ -114,7 +114,11 @@ class Snapshot:
 
     def letters_and_items(self) -> tuple[int, int]:
         """Letters and items indexed. (The `letter_key` terms would count removed letters
-        too: a deletion hides documents but leaves their terms until segments merge.)"""
+        too: a deletion hides documents but leaves their terms until segments merge.)
+        Counted at the commit and kept in the generation's record; counted here before."""
+        record = self.generation_record
+        if "letters" in record and "items" in record:
+            return record["letters"], record["items"]
         reader = self.searcher.reader()
         if not reader.doc_count_all():  # an index of no letters has no columns
             return 0, 0

@@ -244,6 +244,16 @@ def write_record(store: Path, generation: int, manifest: dict, labels: dict) -> 
     make_lock_file(generation_lease(store, generation))
 
 
+def note_totals(store: Path, generation: int, letters: int, items: int) -> None:
+    """After generation `generation`'s commit: its letters and items in its record, so that
+    a query citing them need not count every document (a reader arriving before this counts
+    them itself)."""
+    path = store / RECORD_FILE.format(generation)
+    record = read_json(path)
+    if record is not None:
+        write_json_atomically(path, dict(record, letters=letters, items=items))
+
+
 # The write lock's open file while this process holds it. A writer process forked by the
 # run closes its copy (`release_inherited_locks`): the lock then goes with the run itself,
 # however the run ends.

@@ -3,7 +3,18 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
-from .results import HIT_COLUMNS, Hit, LetterHits, NotFound, SearchResult, Sort, find_letter, search
+from .results import (
+    HIT_COLUMNS,
+    Hit,
+    LetterHits,
+    NotFound,
+    Provenance,
+    SearchResult,
+    Sort,
+    every_hit,
+    find_letter,
+    search,
+)
 from .similar import similar
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
@@ -14,11 +25,13 @@ __all__ = [
     "LetterHits",
     "NotFound",
     "OutcomeCounts",
+    "Provenance",
     "QueryError",
     "SearchResult",
     "Snippet",
     "Sort",
     "StatsResult",
+    "every_hit",
     "find_letter",
     "search",
     "similar",

@@ -3,8 +3,10 @@ objects and prints nothing; render.py shows them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -82,17 +84,60 @@ class LetterHits:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """How a result was obtained, for a reader of an export to check or re-run it: the
+    query as written and as read, which commit of which index answered it, and when."""
+
+    query: str
+    read_as: str
+    store: str  # the index's store folder: a rebuild makes a new one
+    generation: int  # the store's commit
+    letters: int  # letters and items in that commit
+    items: int
+    searched_at: datetime
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "read_as": self.read_as,
+            "index": {
+                "store": self.store,
+                "generation": self.generation,
+                "letters": self.letters,
+                "items": self.items,
+            },
+            "searched_at": self.searched_at.isoformat(timespec="seconds"),
+        }
+
+
+def provenance_of(snapshot: Snapshot, query: ReadQuery) -> Provenance:
+    letters, items = snapshot.letters_and_items()
+    return Provenance(
+        query=query.text,
+        read_as=query.explained,
+        store=snapshot.store.name,
+        generation=snapshot.generation,
+        letters=letters,
+        items=items,
+        searched_at=datetime.now(UTC),
+    )
+
+
+@dataclass(frozen=True)
 class SearchResult:
     query: str
     explained: str
     total: int  # matching items
     page: int
     limit: int
-    hits: tuple[Hit, ...]  # this page's items (in --letters mode, those of its letters)
+    # This page's items (in --letters mode, those of its letters); with `every_hit`, all of
+    # them, read one at a time as they are written out.
+    hits: Iterable[Hit]
     facets: dict[str, dict[str, int]]  # outcome, then each facet asked for -> value -> items
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    provenance: Provenance | None = None
 
 
 class NotFound(Exception):
@@ -121,16 +166,13 @@ def search(
     item counts by outcome and by each of `facets`. Raises QueryError, IndexUnusable."""
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page start at 1")
-    wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
+    wanted = facets_wanted(facets)
     query = read_query(text)
     first = (page - 1) * limit
     with open_snapshot(index_dir) as snapshot:
         # Every match (the counts need them all); snippets mark the words as written.
         ranking = ranked(snapshot, query, sort)
-        # An item of a letter whose reviewer has two specialties counts once under each;
-        # an item without a value counts under None.
-        found = snapshot.counts(ranking.docs, wanted)
-        counts = {name: labelled(found[name], name, snapshot.labels) for name in wanted}
+        counts = facet_counts(snapshot, ranking, wanted)
         if letters:
             grouped, total_letters = letters_on_page(snapshot, ranking, first, limit)
             hits = tuple(hit for letter in grouped for hit in letter.items)
@@ -149,7 +191,45 @@ def search(
             letters=grouped,
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
+            provenance=provenance_of(snapshot, query),
         )
+
+
+@contextmanager
+def every_hit(
+    index_dir: Path, text: str, *, sort: Sort = Sort.relevance, facets: tuple[str, ...] = ()
+) -> Iterator[SearchResult]:
+    """Every item matching `text`, for an export: a result whose `hits` are made one at a
+    time while they are read, from the commit held for the block, so that memory does not
+    grow with their number. Raises QueryError, IndexUnusable."""
+    wanted = facets_wanted(facets)
+    query = read_query(text)
+    with open_snapshot(index_dir) as snapshot:
+        ranking = ranked(snapshot, query, sort)
+        yield SearchResult(
+            query=text,
+            explained=query.explained,
+            total=len(ranking),
+            page=1,
+            limit=len(ranking),
+            hits=(to_hit(snapshot, ranking, position) for position in range(len(ranking))),
+            facets=facet_counts(snapshot, ranking, wanted),
+            suggestions=() if len(ranking) else suggestions(snapshot, text),
+            provenance=provenance_of(snapshot, query),
+        )
+
+
+def facets_wanted(facets: tuple[str, ...]) -> tuple[str, ...]:
+    """Outcome, then each facet asked for, each once. Raises QueryError."""
+    return tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
+
+
+def facet_counts(snapshot: Snapshot, ranking: Ranking, wanted: tuple[str, ...]) -> dict:
+    """The matches counted by each field of `wanted`, as a reader sees the values. An item
+    of a letter whose reviewer has two specialties counts once under each; an item without
+    a value counts under None."""
+    found = snapshot.counts(ranking.docs, wanted)
+    return {name: labelled(found[name], name, snapshot.labels) for name in wanted}
 
 
 def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
