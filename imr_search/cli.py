@@ -23,6 +23,7 @@ from .render import (
     print_letters,
     print_search_result,
     print_stats,
+    write_citations,
     write_json_lines,
     write_search_csv,
     write_search_json,
@@ -59,6 +60,13 @@ class ResultFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class HitFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    cite = "cite"
 
 
 def say(message: str) -> None:
@@ -274,8 +282,13 @@ FacetOption = Annotated[
     ),
 ]
 FormatOption = Annotated[
-    ResultFormat,
-    typer.Option("--format", "-f", help="table; json: JSON Lines, hits then a summary; csv: hits."),
+    HitFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table; json: JSON Lines, hits then a summary; csv: hits; cite: each hit as a "
+        "brief cites it.",
+    ),
 ]
 
 
@@ -303,7 +316,7 @@ def query(
     letters: Annotated[
         bool, typer.Option("--letters", help="One row per letter, its matching items under it.")
     ] = False,
-    format: FormatOption = ResultFormat.table,
+    format: FormatOption = HitFormat.table,
     explain: Annotated[
         bool, typer.Option("--explain", help="Print how the query was read (on stderr).")
     ] = False,
@@ -340,9 +353,10 @@ def query(
 
 
 def export_every_hit(query_text, index_dir, sort, facet, letters, format, explain) -> None:
-    """`query --all`: every hit as CSV or JSON Lines, each written as it is read."""
-    if letters or format is ResultFormat.table:
-        say("--all writes every item as --format csv or json, without --letters")
+    """`query --all`: every hit as CSV, JSON Lines or citations, each written as it is
+    read."""
+    if letters or format is HitFormat.table:
+        say("--all writes every item as --format csv, json or cite, without --letters")
         raise typer.Exit(EXIT_ERROR)
     with (
         reported(query_text),
@@ -353,23 +367,27 @@ def export_every_hit(query_text, index_dir, sort, facet, letters, format, explai
         if explain:
             say(f"query read as: {result.explained}")
         say_suggestions(result.suggestions)
-        write_as(format, True, result, (write_search_json, write_search_csv, None), result.total)
+        write_as(format, True, result, HIT_WRITERS, result.total)
 
 
-def write_result(result, format: ResultFormat, no_color: bool) -> None:
+HIT_WRITERS = (write_search_json, write_search_csv, print_search_result, write_citations)
+
+
+def write_result(result, format: HitFormat, no_color: bool) -> None:
     """Hits as asked, then the exit status: 0 when something matched, else 1."""
-    writers = (write_search_json, write_search_csv, print_search_result)
-    write_as(format, no_color, result, writers, found=result.total > 0)
+    write_as(format, no_color, result, HIT_WRITERS, found=result.total > 0)
 
 
-def write_as(format: ResultFormat, no_color: bool, result, writers, found: bool) -> None:
-    """`result` through the (json, csv, table) writer `format` asks for; then exit 0 when
-    something was `found`, else 1."""
-    to_json, to_csv, to_table = writers
-    if format is ResultFormat.json:
+def write_as(format, no_color: bool, result, writers, found: bool) -> None:
+    """`result` through the (json, csv, table[, cite]) writer `format` asks for; then exit
+    0 when something was `found`, else 1."""
+    to_json, to_csv, to_table, *to_cite = writers
+    if format == "json":
         to_json(result, sys.stdout)
-    elif format is ResultFormat.csv:
+    elif format == "csv":
         to_csv(result, sys.stdout)
+    elif format == "cite":
+        to_cite[0](result, sys.stdout)
     else:
         to_table(result, output_console(no_color))
     raise typer.Exit(EXIT_OK if found else EXIT_NOTHING)
@@ -422,7 +440,7 @@ def similar(
     ],
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many decisions.")] = 10,
     index_dir: IndexOption = None,
-    format: FormatOption = ResultFormat.table,
+    format: FormatOption = HitFormat.table,
     no_color: NoColorOption = False,
 ) -> None:
     """The decisions of other letters most like one item: its item text, rationale and the

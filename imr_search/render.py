@@ -279,6 +279,39 @@ def write_search_csv(result: SearchResult, out: IO[str]) -> None:
         writer.writerow(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
 
 
+# ---------------------------------------------------------------- citations
+
+# The months as a brief abbreviates them (The Bluebook, table T12).
+MONTHS = (
+    "Jan.", "Feb.", "Mar.", "Apr.", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
+)  # fmt: skip
+
+
+def brief_date(day) -> str:
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def citation(hit: Hit) -> str:
+    """A hit as a brief cites it: the case number, "IMR Final Determination", the decision
+    date, the item and its outcome, and the matching sentence quoted (its own double quotes
+    made single, as a quotation within a quotation)."""
+    # A letter is keyed by its case number where it has one (indexer.letter_key); else it
+    # goes by its file's name, which is no case number.
+    case = f"Case No. {hit.case}" if hit.letter_key == hit.case else hit.case
+    decided = f" ({brief_date(hit.decision_date)})" if hit.decision_date else ""
+    quoted = hit.snippet.text.replace('"', "'").replace("“", "‘").replace("”", "’")
+    return (
+        f"{case}, IMR Final Determination{decided}, item {hit.item_no}, {hit.item}: "
+        f'{hit.outcome} ("{quoted}").'
+    )
+
+
+def write_citations(result: SearchResult, out: IO[str]) -> None:
+    """One citation a hit, a line each, written as each hit is read."""
+    for hit in result.hits:
+        out.write(citation(hit) + "\n")
+
+
 # ---------------------------------------------------------------- outcome statistics
 
 BAR_WIDTH = 12
@@ -372,6 +405,7 @@ def write_stats_json(result: StatsResult, out: IO[str]) -> None:
     }
     if not result.total.items:
         summary["suggestions"] = list(result.suggestions)
+    with_provenance(summary, result.provenance)
     write_json_lines([*records, summary], out)
 
 
@@ -379,7 +413,9 @@ STATS_COLUMNS = ("items", "upheld", "overturned", "rate", "ci_low", "ci_high")
 
 
 def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
-    """A header row, one row a group, then a total row."""
+    """How the rows were obtained (`write_provenance_lines`), a header row, one row a
+    group, then a total row."""
+    write_provenance_lines(result.provenance, out)
     writer = csv.writer(out)
     writer.writerow([*result.by, *STATS_COLUMNS])
     rows = [(list(g.values.values()), g.counts) for g in result.groups]

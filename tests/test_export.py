@@ -114,4 +114,4 @@ def test_all_is_for_exports_only(index_dir):
     for extra in (["--format", "table"], ["--format", "csv", "--letters"]):
         result = run("query", "mri", "--all", "--index", str(index_dir), *extra)
         assert result.exit_code == 2
-        assert "--all writes every item as --format csv or json" in result.stderr
+        assert "--all writes every item as --format csv, json or cite" in result.stderr

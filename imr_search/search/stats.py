@@ -10,7 +10,7 @@ from pathlib import Path
 from ..engine.query import QueryError, read_query
 from ..engine.snapshot import open_snapshot
 from ..fields import ALIASES, GROUP_FIELDS
-from .results import shown_value
+from .results import Provenance, provenance_of, shown_value
 from .suggest import suggestions
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
@@ -59,6 +59,7 @@ class StatsResult:
     groups: tuple[Group, ...]  # most items first, "other" last
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    provenance: Provenance | None = None
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -102,6 +103,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             for name in fields
         ]
         suggested = () if len(docnums) else suggestions(snapshot, text)
+        provenance = provenance_of(snapshot, query)
     upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
 
     def counted(docs: set[int]) -> OutcomeCounts:
@@ -132,7 +134,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             )
         )
     total = counted(upheld | overturned)
-    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested)
+    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested, provenance)
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
