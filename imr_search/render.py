@@ -24,6 +24,7 @@ from .search import (
     Snippet,
     StatsResult,
 )
+from .search.stats import days_dict
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
@@ -335,8 +336,11 @@ def rate_bar(counts: OutcomeCounts) -> Text:
 
 
 def print_stats(result: StatsResult, console: Console) -> None:
+    """The groups' overturn rates beside the rest's (or with `--measure days`, their days
+    to a decision), then the total."""
+    days = result.total_days is not None
     table = Table(
-        title=f"overturn rates: {result.query}",
+        title=f"{'days to decision' if days else 'overturn rates'}: {result.query}",
         title_justify="left",
         show_footer=True,
         box=box.SIMPLE_HEAD,
@@ -350,21 +354,29 @@ def print_stats(result: StatsResult, console: Console) -> None:
             max_width=24,
             overflow="fold",
         )
+    if days:
+        print_days(result, table)
+    else:
+        print_rates(result, table, wide=console.width >= STATS_WIDE)
+    console.print(table)
+
+
+def print_rates(result: StatsResult, table: Table, wide: bool) -> None:
     total = result.total
-    wide = console.width >= WIDE
     for header, footer in (
         ("items", str(total.items)),
         *([("upheld", str(total.upheld))] if wide else []),  # items less overturned
         ("overturned", str(total.overturned)),
         ("rate (95% CI)", rate_text(total)),
+        (VERSUS_REST, ""),
     ):
-        is_rate = header == "rate (95% CI)"
+        wraps = header in ("rate (95% CI)", VERSUS_REST)
         table.add_column(
             header,
             justify="right",
             footer=footer,
-            no_wrap=not is_rate,  # the rate wraps before its interval, which folds
-            min_width=len("(10.0–90.0)") if is_rate else None,
+            no_wrap=not wraps,  # a rate wraps before its interval, which folds
+            min_width=len("(10.0–90.0)") if wraps else None,
             overflow="fold",
         )
     if wide:
@@ -377,9 +389,57 @@ def print_stats(result: StatsResult, console: Console) -> None:
             *([str(counts.upheld)] if wide else []),
             str(counts.overturned),
             rate_text(counts),
+            difference_text(group.difference),
             *([rate_bar(counts)] if wide else []),
         )
-    console.print(table)
+
+
+VERSUS_REST = "vs rest (95% CI)"
+# Below this many columns the rates table leaves out the bar and the upheld count (items
+# less overturned): as WIDE, with room for the difference from the rest.
+STATS_WIDE = WIDE + 12
+
+
+def difference_text(difference: tuple[float, float, float] | None) -> str:
+    """ "+12.3 (-1.2–25.0)": a group's rate less the rest's and its 95% interval, in
+    percentage points."""
+    if difference is None:
+        return ""
+    value, low, high = (100 * part for part in difference)
+    return f"{value:+.1f} ({low:.1f}–{high:.1f})".replace("-", "−")
+
+
+SPAN_HEADERS = {"received": "days from application", "denied": "days from UR denial"}
+
+
+def print_days(result: StatsResult, table: Table) -> None:
+    for span, header in SPAN_HEADERS.items():
+        table.add_column(
+            header,
+            justify="right",
+            footer=spread_text(result.total_days[span]),
+            min_width=len("(10.0–90.0)"),
+            overflow="fold",
+        )
+    table.add_column("letters", justify="right", footer=str(letters_measured(result.total_days)))
+    for group in result.groups:
+        table.add_row(
+            *group.values.values(),
+            *(spread_text(group.days[span]) for span in SPAN_HEADERS),
+            str(letters_measured(group.days)),
+        )
+
+
+def letters_measured(days) -> int:
+    return max(spread.letters for spread in days.values())
+
+
+def spread_text(spread) -> str:
+    """ "28 (23–35)": the median days and the quartiles around it."""
+    if spread.quartiles is None:
+        return ""
+    low, median, high = spread.quartiles
+    return f"{median:g} ({low:g}–{high:g})"
 
 
 def rate_text(counts: OutcomeCounts) -> str:
@@ -392,16 +452,14 @@ def rate_text(counts: OutcomeCounts) -> str:
 
 def write_stats_json(result: StatsResult, out: IO[str]) -> None:
     """JSON Lines: one object a group, then one summary with the totals."""
-    records = [
-        {"type": "group", "group": group.values, **group.counts.to_dict()}
-        for group in result.groups
-    ]
+    records = [{"type": "group", **group.to_dict()} for group in result.groups]
     summary = {
         "type": "summary",
         "query": result.query,
         "by": list(result.by),
         "groups": len(result.groups),
         **result.total.to_dict(),
+        **days_dict(result.total_days),
     }
     if not result.total.items:
         summary["suggestions"] = list(result.suggestions)
@@ -410,21 +468,34 @@ def write_stats_json(result: StatsResult, out: IO[str]) -> None:
 
 
 STATS_COLUMNS = ("items", "upheld", "overturned", "rate", "ci_low", "ci_high")
+VERSUS_REST_COLUMNS = (
+    "rest_items",
+    "rest_overturned",
+    "rest_rate",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "query",
+)
+SPREAD_COLUMNS = ("letters", "q1", "median", "q3")
 
 
 def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
     """How the rows were obtained (`write_provenance_lines`), a header row, one row a
-    group, then a total row."""
+    group, then a total row; a group's days as columns `received_median` and the like."""
     write_provenance_lines(result.provenance, out)
     writer = csv.writer(out)
-    writer.writerow([*result.by, *STATS_COLUMNS])
-    rows = [(list(g.values.values()), g.counts) for g in result.groups]
-    rows.append((["total"] * len(result.by), result.total))
-    for values, counts in rows:
-        numbers = counts.to_dict()
-        writer.writerow(
-            [*values, *("" if numbers[c] is None else numbers[c] for c in STATS_COLUMNS)]
-        )
+    spans = list(result.total_days or {})
+    days = [f"{span}_{column}" for span in spans for column in SPREAD_COLUMNS]
+    writer.writerow([*result.by, *STATS_COLUMNS, *VERSUS_REST_COLUMNS, *days])
+    rows = [(list(g.values.values()), g.to_dict()) for g in result.groups]
+    total = result.total.to_dict() | days_dict(result.total_days)
+    rows.append((["total"] * len(result.by), total))
+    for values, shown in rows:
+        for span in spans:
+            shown |= {f"{span}_{c}": v for c, v in shown[f"days_{span}"].items()}
+        numbers = [shown.get(c) for c in (*STATS_COLUMNS, *VERSUS_REST_COLUMNS, *days)]
+        writer.writerow([*values, *("" if n is None else n for n in numbers)])
 
 
 def print_check_report(report, console: Console) -> None:

@@ -272,3 +272,15 @@ def wilson_by_bisection(successes: int, trials: int) -> tuple[float, float]:
     low = 0.0 if not rejected(0.0) else boundary(observed, 0.0)
     high = 1.0 if not rejected(1.0) else boundary(observed, 1.0)
     return low, high
+
+
+def hybrid_by_bisection(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
+    """The difference p1 - p2 and Newcombe's method 10 interval from its definition:
+    each end the difference less (or plus) the root of the squared distances from each
+    proportion to the end of its Wilson interval (found by bisection) on that side."""
+    p1, p2 = x1 / n1, x2 / n2
+    (l1, u1), (l2, u2) = wilson_by_bisection(x1, n1), wilson_by_bisection(x2, n2)
+    d = p1 - p2
+    low = d - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5
+    high = d + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5
+    return d, low, high

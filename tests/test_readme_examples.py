@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from imr_search.cli import app
 
 from .conftest import CORPUS, ROOT, truth_rows
-from .oracles import wilson_by_bisection
+from .oracles import hybrid_by_bisection, wilson_by_bisection
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -48,10 +48,11 @@ def printed(index_dir, args: list[str], columns: int) -> str:
 # (the command as the README shows it, how wide a terminal its output was printed on)
 EXAMPLES = [
     ("""imr-search query '"acute exacerbation" AND outcome:Upheld' --limit 2""", 100),
-    ("imr-search stats '*' --by specialty --min 5", 100),
+    ("imr-search stats '*' --by specialty --min 5", 112),
     ("imr-search similar CM16-0238035#5 --limit 2", 100),
     ("imr-search query 'drug:flexeril decided:2017' --format json --limit 1", 100),
     ("""imr-search query '"short course" decided:2017' --format cite""", 100),
+    ("imr-search stats 'category:imaging OR category:therapy' --by category --measure days", 100),
 ]
 
 
@@ -93,28 +94,37 @@ def test_the_query_example_counts_the_upheld_items_that_say_it(letters):
 
 def test_the_stats_example_is_the_truth_rows_by_specialty():
     shown = block_after(EXAMPLES[1][0])
-    groups: dict[str, list[int]] = {}
-    for row in truth_rows():
-        names = {
+
+    def names(row) -> set[str]:
+        return {
             re.sub(r"\s+", " ", s.replace("&", "and")).strip().lower() for s in row["specialties"]
         }
-        for name in names:
-            counts = groups.setdefault(name, [0, 0])
-            counts[0] += len(row["items"])
-            counts[1] += sum(item["outcome"] == "Overturned" for item in row["items"])
+
+    def counted(rows) -> list[int]:
+        items = [item for row in rows for item in row["items"]]
+        return [len(items), sum(item["outcome"] == "Overturned" for item in items)]
+
+    groups = {name: counted(r for r in truth_rows() if name in names(r)) for name in
+              {name for row in truth_rows() for name in names(row)}}  # fmt: skip
     ordered = sorted(groups.items(), key=lambda pair: (-pair[1][0], pair[0]))
     kept = [counts for _, counts in ordered if counts[0] >= 5]
-    folded = [counts for _, counts in ordered if counts[0] < 5]
-    items = sum(len(row["items"]) for row in truth_rows())
-    overturned = sum(i["outcome"] == "Overturned" for row in truth_rows() for i in row["items"])
-    expected = [*kept, [sum(c[0] for c in folded), sum(c[1] for c in folded)], [items, overturned]]
-    rows = re.findall(r"(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)% \(([\d.]+)–([\d.]+)\)", shown)
+    small = {name for name, counts in ordered if counts[0] < 5}
+    other = counted(row for row in truth_rows() if names(row) & small)  # each item once
+    items, overturned = counted(truth_rows())
+    expected = [*kept, other, [items, overturned]]
+    rows = re.findall(r"(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)% \(([\d.]+)–([\d.]+)\)(.*)", shown)
     assert len(rows) == len(expected)
-    for (n, up, over, rate, low, high), (items, overturned) in zip(rows, expected, strict=True):
-        assert (int(n), int(up), int(over)) == (items, items - overturned, overturned)
-        assert float(rate) == round(100 * overturned / items, 1)
-        lower, upper = wilson_by_bisection(overturned, items)
+    for (n, up, over, rate, low, high, rest), (n_, x) in zip(rows, expected, strict=True):
+        assert (int(n), int(up), int(over)) == (n_, n_ - x, x)
+        assert float(rate) == round(100 * x / n_, 1)
+        lower, upper = wilson_by_bisection(x, n_)
         assert (float(low), float(high)) == (round(100 * lower, 1), round(100 * upper, 1))
+        if n_ == items:  # the total: no rest
+            continue
+        difference = re.match(r"\s+([+−][\d.]+) \((−?[\d.]+)–(−?[\d.]+)\)", rest).groups()
+        shown_points = [float(part.replace("−", "-")) for part in difference]
+        points = [100 * p for p in hybrid_by_bisection(x, n_, overturned - x, items - n_)]
+        assert shown_points == [round(p, 1) for p in points]
 
 
 def test_the_stats_json_example_is_the_tools_and_the_truths(index_dir):

@@ -80,6 +80,15 @@ class Snapshot:
         """value -> the set of `docs` holding it (None: no value)."""
         return docs_by_value(self.store, self.searcher, docs, name)
 
+    def dates(self, docs: np.ndarray, name: str) -> dict:
+        """Document -> its date in date field `name`, for those of `docs` that have one."""
+        return {
+            doc: long_to_datetime(value).date()
+            for value, held in self.groups(docs, name).items()
+            if value is not None
+            for doc in held
+        }
+
     def found(self, ranking: Ranking, position: int, snippet_fields: tuple[str, ...] = ()) -> Found:
         """The match at `position`, with its sentence from the first of `snippet_fields`
         the query matched."""
