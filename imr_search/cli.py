@@ -23,12 +23,15 @@ from .render import (
     print_letters,
     print_search_result,
     print_stats,
+    print_watch_runs,
+    print_watches,
     write_citations,
     write_json_lines,
     write_search_csv,
     write_search_json,
     write_stats_csv,
     write_stats_json,
+    write_watch_json,
 )
 from .search import NotFound, QueryError, Sort, every_hit, find_letter, search
 from .search import similar as similar_to
@@ -498,13 +501,89 @@ def show(
         output_console(no_color).print(letter_detail(letter))
 
 
+watch_app = typer.Typer(
+    help="Saved searches that report the items of newly indexed letters.",
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
+
+
+@watch_app.command("add")
+def watch_add(
+    name: Annotated[str, typer.Argument(help="A name for the search, e.g. flexeril-ortho.")],
+    query_text: Annotated[
+        str, typer.Argument(metavar="QUERY", help="What to watch for, as for `query`.")
+    ],
+    facet: FacetOption = None,
+    index_dir: IndexOption = None,
+) -> None:
+    """Save a search: its query is checked as `query` checks it, and from now on `watch run`
+    reports the matching items of letters indexed after this."""
+    from .search.watch import add_watch
+
+    with reported(query_text):
+        watch = add_watch(index_dir or default_index_dir(), name, query_text, tuple(facet or ()))
+    Console(highlight=False).print(f"watching {watch.name}: {watch.query}", markup=False)
+
+
+@watch_app.command("list")
+def watch_list(index_dir: IndexOption = None) -> None:
+    """The saved searches, with when each was added and last run."""
+    from .search.watch import list_watches
+
+    with reported():
+        watches = list_watches(index_dir or default_index_dir())
+    print_watches(watches, Console(highlight=False, soft_wrap=True))
+
+
+@watch_app.command("remove")
+def watch_remove(
+    name: Annotated[str, typer.Argument(help="The saved search to remove.")],
+    index_dir: IndexOption = None,
+) -> None:
+    """Remove a saved search."""
+    from .search.watch import remove_watch
+
+    with reported():
+        remove_watch(index_dir or default_index_dir(), name)
+
+
+@watch_app.command("run")
+def watch_run(
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME]...", help="Which (default: all).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Hits shown per search.")] = 10,
+    index_dir: IndexOption = None,
+    format: Annotated[
+        ParseFormat,
+        typer.Option("--format", "-f", help="table; json: JSON Lines, hits then a line a search."),
+    ] = ParseFormat.table,
+    no_color: NoColorOption = False,
+) -> None:
+    """Report the items matching each saved search among letters first indexed since it
+    was added or last ran (by when a letter was indexed, not its decision date).
+
+    Exit status: 0 when something is new, 1 when nothing is, 2 on an error; for cron.
+    """
+    from .search.watch import run_watches
+
+    with reported():
+        runs = run_watches(index_dir or default_index_dir(), tuple(names or ()), limit)
+    if format is ParseFormat.json:
+        write_watch_json(runs, sys.stdout)
+    else:
+        print_watch_runs(runs, output_console(no_color))
+    raise typer.Exit(EXIT_OK if any(run.new for run in runs) else EXIT_NOTHING)
+
+
 def reflowed(doc: str) -> str:
     """A docstring's paragraphs each on one line, for the help to wrap at the terminal's
     width (typer keeps a docstring's line breaks, which then break lines mid-sentence)."""
     return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(doc).split("\n\n"))
 
 
-for registered in app.registered_commands:
+for registered in [*app.registered_commands, *watch_app.registered_commands]:
     registered.help = reflowed(registered.callback.__doc__ or "")
 
 

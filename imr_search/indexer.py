@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_ISLNK
 
@@ -33,6 +34,7 @@ from .engine.store import (
     IndexUnusable,
     StoreFiles,
     default_index_dir,
+    live_manifest,
     make_live,
     release_inherited_locks,
     remove_stray_stores,
@@ -236,6 +238,11 @@ def index_paths(
             files = StoreFiles(store)
             record = files.record()
             plan = scan(files.manifest(), paths)
+            # When each letter was first indexed: kept through re-reads, renames and
+            # rebuilds (from the live store, which a rebuild replaces); this run's time
+            # for the rest.
+            plan.first_indexed = first_indexed(live_manifest(index_dir))
+            plan.now = datetime.now(UTC).isoformat(timespec="microseconds")
             labels: Labels = record.get("labels", {})
             commit = Commit(store)
             try:
@@ -268,6 +275,8 @@ class Plan:
     to_parse: list[tuple[str, os.stat_result, str]]  # path, stat, SHA-256
     gone: list[str]
     owners: dict[str, str]  # letter key -> the file its documents were read from (`old`)
+    first_indexed: dict[str, str] = field(default_factory=dict)  # letter key -> when
+    now: str = ""  # this run's time, for the letters it indexes first
 
 
 def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
@@ -335,6 +344,22 @@ def copy_to_read(path: str, stats: dict) -> tuple[os.stat_result, str] | None:
         return None
 
 
+# A manifest entry's time its letter was first indexed (ISO 8601, UTC, to the microsecond):
+# runs hold the write lock one at a time, so a later run's letters are always later.
+FIRST_INDEXED = "first_indexed"
+
+
+def first_indexed(manifest: dict[str, dict]) -> dict[str, str]:
+    """Letter key -> when it was first indexed, for the letters whose entries record it
+    (an index made before this was recorded has none)."""
+    found: dict[str, str] = {}
+    for entry in manifest.values():
+        key, when = entry.get("key"), entry.get(FIRST_INDEXED)
+        if key and when and (key not in found or when < found[key]):
+            found[key] = when
+    return found
+
+
 def owners_of(manifest: dict[str, dict]) -> dict[str, str]:
     """Letter key -> the file its documents in the index were read from."""
     return {
@@ -395,6 +420,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
             "mtime_ns": stat.st_mtime_ns,
             "sha256": digest,
             "key": done.key,
+            FIRST_INDEXED: plan.first_indexed.get(done.key, plan.now),
         }
         kept = owner.get(done.key)
         if kept is not None:

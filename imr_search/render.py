@@ -138,23 +138,30 @@ WIDE = 100
 
 
 def hits_table(
-    hits: Iterable[Hit], width: int, title: str | None = None, of_letter: bool = False
+    hits: Iterable[Hit],
+    width: int,
+    title: str | None = None,
+    of_letter: bool = False,
+    indexed: list[str] | None = None,
 ) -> Table:
-    """One row per hit: case and decision date, item number, outcome, specialty (under the
-    item, narrower than WIDE), and the item with the matching sentence under it. A letter's
-    own hits (`of_letter`) leave out what its title says."""
+    """One row per hit: case and decision date (and the day its letter was `indexed`, when
+    given), item number, outcome, specialty (under the item, narrower than WIDE), and the
+    item with the matching sentence under it. A letter's own hits (`of_letter`) leave out
+    what its title says."""
     table = Table(title=title, title_justify="left", expand=True, show_lines=True)
     own_column = not of_letter and width >= WIDE
     if not of_letter:
-        table.add_column("Case / decided", no_wrap=True)
+        table.add_column("Case / decided" + (" / indexed" if indexed else ""), no_wrap=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
     if own_column:
         # (as wide as a long word, "Rehabilitation", so that words wrap whole)
         table.add_column("Specialty", min_width=14, max_width=18, overflow="fold")
     table.add_column("Item and matching text", ratio=4, overflow="fold")
-    for hit in hits:
+    for at, hit in enumerate(hits):
         decided = hit.decision_date.isoformat() if hit.decision_date else ""
+        if indexed:
+            decided += f"\n{indexed[at][:10]}"
         specialties = ", ".join(hit.specialties)
         described = Text(hit.item, style="bold")
         if specialties and not of_letter and not own_column:
@@ -278,6 +285,62 @@ def write_search_csv(result: SearchResult, out: IO[str]) -> None:
         for name in ("specialties", "license_states"):
             row[name] = LIST_SEPARATOR.join(row[name])
         writer.writerow(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
+
+
+# ---------------------------------------------------------------- watches
+
+
+def print_watch_runs(runs, console: Console) -> None:
+    """Each watch: its name and query, its new hits, "and N more", their outcome counts."""
+    for run in runs:
+        watch = run.watch
+        since = f"since {watch.seen[:19].replace('T', ' ')} UTC" if watch.seen else "ever"
+        console.print(
+            Text(f"{watch.name}: {watch.query}", style="bold")
+            + Text(f" · {run.new or 'no'} new {'item' if run.new == 1 else 'items'} ({since})")
+        )
+        if not run.hits:
+            continue
+        hits = [new.hit for new in run.hits]
+        console.print(hits_table(hits, console.width, indexed=[n.indexed for n in run.hits]))
+        if run.new > len(run.hits):
+            console.print(f"and {run.new - len(run.hits)} more", markup=False)
+        for name, counts in run.facets.items():
+            console.print(facet_table(name, counts, run.new))
+
+
+def write_watch_json(runs, out: IO[str]) -> None:
+    """JSON Lines: each watch's new hits, each with the time its letter was first indexed,
+    then one line for the watch: how many are new, how many shown, counts, provenance."""
+    for run in runs:
+        hits = (
+            {"type": "hit", "watch": run.watch.name, **new.hit.to_dict(), "indexed": new.indexed}
+            for new in run.hits
+        )
+        write_json_lines(hits, out)
+        summary = {
+            "type": "watch",
+            "name": run.watch.name,
+            "query": run.watch.query,
+            "since": run.watch.seen,
+            "new": run.new,
+            "shown": len(run.hits),
+            "facets": run.facets,
+        }
+        with_provenance(summary, run.provenance)
+        write_json_lines([summary], out)
+
+
+def print_watches(watches, console: Console) -> None:
+    """`watch list`: one line a watch."""
+    if not watches:
+        console.print("no watches; add one with `imr-search watch add NAME QUERY`", markup=False)
+    for watch in watches:
+        facets = "".join(f" --facet {name}" for name in watch.facets)
+        ran = f"last run {watch.last_run}" if watch.last_run else "not run yet"
+        console.print(
+            f"{watch.name}: {watch.query}{facets} (added {watch.added}, {ran})", markup=False
+        )
 
 
 # ---------------------------------------------------------------- citations

@@ -4,6 +4,7 @@ text, and an overturn interval found by bisection rather than by the code's form
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -206,3 +207,32 @@ def test_the_parse_check_example_is_what_it_prints(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["parse", "--check", "letters/"])
     assert result.exit_code == 2
     assert result.stdout == block_after("imr-search parse --check letters/")
+
+
+def test_the_watch_example_is_what_it_prints(tmp_path, monkeypatch):
+    """The README's `watch run` example, on the folder it describes: corpus/ indexed without
+    two letters, the search added, the two letters indexed."""
+    import shutil
+
+    letters = tmp_path / "letters"
+    shutil.copytree(CORPUS, letters)
+    held_back = ["CM17-0019120.pdf", "CM17-0016761.pdf"]
+    for name in held_back:
+        (letters / name).unlink()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner(env={"COLUMNS": "100"})
+    assert runner.invoke(app, ["index", "-q", "letters/"]).exit_code == 0
+    adding = next(line for line in README.splitlines() if line.startswith("imr-search watch add"))
+    args = [arg.strip("'") for arg in re.findall(r"'[^']*'|\S+", adding)[1:]]
+    assert runner.invoke(app, args).exit_code == 0
+    for name in held_back:
+        shutil.copy(CORPUS / name, letters / name)
+    assert runner.invoke(app, ["index", "-q", "letters/"]).exit_code == 0
+    result = runner.invoke(app, ["watch", "run", "--limit", "2", "--no-color"])
+    assert result.exit_code == 0
+    shown = block_after("imr-search watch run --limit 2")
+    # The times of this run, as the README shows them (its letters indexed the same day).
+    since = re.search(r"\(since ([\d-]+) [^)]+\)", shown)
+    text = re.sub(r"\(since [^)]+\)", since.group(0), result.stdout)
+    text = re.sub(r"(?<=│ )" + datetime.now(UTC).date().isoformat(), since.group(1), text)
+    assert "\n".join(line.rstrip() for line in text.splitlines()) + "\n" == shown

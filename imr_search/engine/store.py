@@ -46,6 +46,8 @@ from .schema import SCHEMA_VERSION, build_schema
 
 POINTER_FILE = "imr-search.json"
 LOCK_FILE = "write.lock"
+# Saved searches (search/watch.py), beside the stores so that a rebuild keeps them.
+WATCHES_FILE, WATCHES_LOCK = "watches.json", "watches.lock"
 STORE_PREFIX = "store-"
 STORE_META = "store.json"  # when the store was created
 # What each generation was made of, written before its table of contents: the spellings of
@@ -234,6 +236,16 @@ class StoreFiles:
         return files if isinstance(files, dict) else {}
 
 
+def live_manifest(index_dir: Path) -> dict[str, dict]:
+    """The files the live store's newest generation holds, whatever version of imr-search
+    built it (the manifest's form has not changed): what a rebuild knows of the letters
+    indexed before it. Empty where there is no live store."""
+    pointer = read_json(index_dir / POINTER_FILE) or {}
+    if not isinstance(pointer.get("store"), str):
+        return {}
+    return StoreFiles(index_dir / pointer["store"]).manifest()
+
+
 def write_record(store: Path, generation: int, manifest: dict, labels: dict) -> None:
     """Before generation `generation`'s table of contents: its record and its lease file."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -296,7 +308,7 @@ def check_index_folder(index_dir: Path) -> None:
         raise IndexUnusable(f"{index_dir} is a file, not an index folder (choose another --index)")
     if not index_dir.is_dir() or (index_dir / POINTER_FILE).exists():
         return
-    ours = (LOCK_FILE, POINTER_FILE)
+    ours = (LOCK_FILE, POINTER_FILE, WATCHES_FILE, WATCHES_LOCK)
     if any(p.name not in ours and not p.name.startswith(STORE_PREFIX) for p in index_dir.iterdir()):
         raise IndexUnusable(
             f"{index_dir} holds something other than an imr-search index; refusing to "

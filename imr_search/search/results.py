@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+
 from ..engine.query import QueryError, ReadQuery, read_query
 from ..engine.ranking import Ranking
 from ..engine.snapshot import Snapshot, open_snapshot
@@ -172,7 +174,7 @@ def search(
     with open_snapshot(index_dir) as snapshot:
         # Every match (the counts need them all); snippets mark the words as written.
         ranking = ranked(snapshot, query, sort)
-        counts = facet_counts(snapshot, ranking, wanted)
+        counts = facet_counts(snapshot, ranking.docs, wanted)
         if letters:
             grouped, total_letters = letters_on_page(snapshot, ranking, first, limit)
             hits = tuple(hit for letter in grouped for hit in letter.items)
@@ -213,7 +215,7 @@ def every_hit(
             page=1,
             limit=len(ranking),
             hits=(to_hit(snapshot, ranking, position) for position in range(len(ranking))),
-            facets=facet_counts(snapshot, ranking, wanted),
+            facets=facet_counts(snapshot, ranking.docs, wanted),
             suggestions=() if len(ranking) else suggestions(snapshot, text),
             provenance=provenance_of(snapshot, query),
         )
@@ -224,11 +226,11 @@ def facets_wanted(facets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
 
 
-def facet_counts(snapshot: Snapshot, ranking: Ranking, wanted: tuple[str, ...]) -> dict:
-    """The matches counted by each field of `wanted`, as a reader sees the values. An item
-    of a letter whose reviewer has two specialties counts once under each; an item without
-    a value counts under None."""
-    found = snapshot.counts(ranking.docs, wanted)
+def facet_counts(snapshot: Snapshot, docs: np.ndarray, wanted: tuple[str, ...]) -> dict:
+    """The documents `docs` counted by each field of `wanted`, as a reader sees the values.
+    An item of a letter whose reviewer has two specialties counts once under each; an item
+    without a value counts under None."""
+    found = snapshot.counts(docs, wanted)
     return {name: labelled(found[name], name, snapshot.labels) for name in wanted}
 
 
