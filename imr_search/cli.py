@@ -33,7 +33,7 @@ from .render import (
     write_stats_json,
     write_watch_json,
 )
-from .search import NotFound, QueryError, Sort, every_hit, find_letter, search
+from .search import NotFound, QueryError, Sort, every_hit, find_letter, search, similar_to_file
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -455,13 +455,23 @@ def stats(
 @app.command()
 def similar(
     reference: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="CASE[#ITEM]",
             help="The item to match, e.g. CM16-0230651#9 (the item number may be left out "
             "for a letter of one item).",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    document: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Instead, a document not in the index (.txt or .pdf): a UR denial, a request "
+            "for authorization, a physician's report, an IMR letter.",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many decisions.")] = 10,
     index_dir: IndexOption = None,
     format: FormatOption = HitFormat.table,
@@ -469,11 +479,18 @@ def similar(
 ) -> None:
     """The decisions of other letters most like one item: its item text, rationale and the
     letter's summary, and the same drug and kind of treatment; with their outcome counts.
+    With --file, the decisions most like a document that is not in the index.
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    if (reference is None) == (document is None):
+        say("similar takes CASE[#ITEM] or --file PATH (one of them)")
+        raise typer.Exit(EXIT_ERROR)
     with reported():
-        result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
+        if document is not None:
+            result = similar_to_file(index_dir or default_index_dir(), document, limit=limit)
+        else:
+            result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
     write_result(result, format, no_color)
 
 

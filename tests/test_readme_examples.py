@@ -236,3 +236,15 @@ def test_the_watch_example_is_what_it_prints(tmp_path, monkeypatch):
     text = re.sub(r"\(since [^)]+\)", since.group(0), result.stdout)
     text = re.sub(r"(?<=│ )" + datetime.now(UTC).date().isoformat(), since.group(1), text)
     assert "\n".join(line.rstrip() for line in text.splitlines()) + "\n" == shown
+
+
+def test_the_similar_file_example_is_what_it_prints(index_dir, tmp_path, monkeypatch):
+    """The README's `similar --file` example, on the denial it shows."""
+    command = "imr-search similar --file ur-denial.txt --limit 2"
+    at = README.index(command)
+    denial = re.findall(r"```\n(.*?)```", README[:at], re.S)[-1]
+    assert denial.startswith("UTILIZATION REVIEW DETERMINATION")
+    (tmp_path / "ur-denial.txt").write_text(denial, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = command.split()[1:]
+    assert printed(index_dir, args, 100) == block_after(command)

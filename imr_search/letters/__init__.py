@@ -8,8 +8,9 @@ from dataclasses import replace
 from operator import attrgetter
 from pathlib import Path
 
+from .clean import clean_text
 from .enrich import enrich_letter
-from .extract import SUFFIXES, ExtractError, read_text
+from .extract import SUFFIXES, Extracted, ExtractError, read_text
 from .models import Letter
 from .parse import NOT_A_LETTER, parse_letter
 
@@ -31,20 +32,36 @@ def find_letter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def read_letter(path: Path) -> Letter:
-    """The parsed and enriched letter in a file. Raises LetterError."""
+def extracted_text(path: Path) -> Extracted:
+    """The raw text of a .txt or .pdf file. Raises LetterError."""
     if not path.exists():
         raise LetterError("no such file")
     if path.is_dir():
         raise LetterError("is a folder")
     try:
-        extracted = read_text(path)
+        return read_text(path)
     except ExtractError as exc:
         raise LetterError(str(exc)) from exc
+
+
+def read_letter(path: Path) -> Letter:
+    """The parsed and enriched letter in a file. Raises LetterError."""
+    extracted = extracted_text(path)
     letter = parse_letter(extracted.text, path)
     if NOT_A_LETTER in letter.warnings:
         raise LetterError(NOT_A_LETTER)
     return enrich_letter(replace(letter, warnings=extracted.warnings + letter.warnings))
+
+
+def read_document(path: Path) -> tuple[str, Letter | None]:
+    """Any document (a UR denial, a request for authorization, a physician's report, an
+    IMR letter) read as letters are: its clean text, and the letter it is, when it is an
+    IMR letter whose items could be read. Raises LetterError."""
+    extracted = extracted_text(path)
+    letter = parse_letter(extracted.text, path)
+    if NOT_A_LETTER in letter.warnings or not letter.items:
+        return clean_text(extracted.text), None
+    return clean_text(extracted.text), enrich_letter(letter)
 
 
 def read_letter_or_reason(path: Path) -> tuple[Letter | None, str | None]:

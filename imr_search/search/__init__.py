@@ -15,7 +15,7 @@ from .results import (
     find_letter,
     search,
 )
-from .similar import similar
+from .similar import similar, similar_to_file
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "find_letter",
     "search",
     "similar",
+    "similar_to_file",
     "stats",
     "wilson_interval",
 ]

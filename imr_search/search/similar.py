@@ -9,6 +9,9 @@ from ..engine.query import QueryError
 from ..engine.schema import COMMON_WORDS, prose_terms
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import FIELDS, Kind
+from ..indexer import letter_key
+from ..letters import LetterError, read_document
+from ..letters.enrich import categorise, find_drug
 from .results import NotFound, SearchResult, check_item, items_of_case, labelled, split_list, to_hit
 
 # The index keeps stop words for phrases ("not medically necessary"); they say nothing
@@ -40,22 +43,43 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         item_no = int(number) if number else next(iter(docs))
         check_item(case, item_no, docs)
         stored = snapshot.stored(docs[item_no])
-        terms = [
-            (field.name, word, field.similar_boost * weight)
-            for field in SIMILAR_TEXT
-            for word, weight in telling_words(
-                snapshot, field.name, stored.get(field.name, ""), field.similar_words
-            )
-        ]
-        values = [
-            (field.name, value, field.similar_boost)
-            for field in SIMILAR_VALUES
-            for value in split_list(stored.get(field.name))
-        ]
+        texts = {field.name: stored.get(field.name, "") for field in SIMILAR_TEXT}
+        found = {field.name: split_list(stored.get(field.name)) for field in SIMILAR_VALUES}
+        terms, values = like_terms(snapshot, texts, found)
         if not terms and not values:
             raise NotFound(f"{reference}: the item has no words to compare")
-        ranking = snapshot.like(terms, values, unlike_key=stored["letter_key"])
-        hits = tuple(to_hit(snapshot, ranking, at) for at in range(min(limit, len(ranking))))
+        return like_result(snapshot, terms, values, stored["letter_key"], reference, limit)
+
+
+def like_terms(snapshot: Snapshot, texts: dict, found: dict, words: dict | None = None):
+    """What `Snapshot.like` compares: the telling words of `texts` (field -> text), as many
+    as each field's `similar_words` (or `words` says), and the values `found` (field ->
+    values), each weighed as the fields table says."""
+    terms = [
+        (field.name, word, field.similar_boost * weight)
+        for field in SIMILAR_TEXT
+        for word, weight in telling_words(
+            snapshot,
+            field.name,
+            texts.get(field.name, ""),
+            (words or {}).get(field.name, field.similar_words),
+        )
+    ]
+    values = [
+        (field.name, value, field.similar_boost)
+        for field in SIMILAR_VALUES
+        for value in dict.fromkeys(v for v in found.get(field.name, ()) if v)
+    ]
+    return terms, values
+
+
+def like_result(
+    snapshot: Snapshot, terms: list, values: list, unlike_key: str, reference: str, limit: int
+) -> SearchResult:
+    """The `limit` items most like `terms` and `values` (`Snapshot.like`), leaving out the
+    letter `unlike_key`, with their outcome counts."""
+    ranking = snapshot.like(terms, values, unlike_key=unlike_key)
+    hits = tuple(to_hit(snapshot, ranking, at) for at in range(min(limit, len(ranking))))
     return SearchResult(
         query=f"similar to {reference}",
         explained=f"like {reference}: {', '.join(f'{n}:{w}' for n, w, _ in terms)}",
@@ -65,6 +89,55 @@ def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult
         hits=hits,
         facets={"outcome": labelled(Counter(hit.outcome for hit in hits), "outcome", {})},
     )
+
+
+class UnreadableDocument(QueryError):
+    """A document `similar --file` cannot read; the message names it and why."""
+
+
+# A document that is no IMR letter has no item heading: its treatment is told by its most
+# telling words in the items' terms, about as many as an item's heading holds.
+DOCUMENT_ITEM_WORDS = 10
+
+
+def similar_to_file(index_dir: Path, path: Path, *, limit: int = 10) -> SearchResult:
+    """The indexed items most like a document that is not in the index: an IMR letter (its
+    items, rationales and summary, its drugs and kinds of treatment, as `similar` compares
+    an item), or any other text or PDF about a request (a UR denial, a request for
+    authorization, a physician's report: its most telling words in each field's terms, and
+    the drugs and kind of treatment it names). Raises UnreadableDocument, NotFound,
+    IndexUnusable."""
+    try:
+        text, letter = read_document(path)
+    except LetterError as exc:
+        raise UnreadableDocument(f"{path}: {exc}") from None
+    if letter is not None:
+        texts = {
+            "item": " ".join(item.item for item in letter.items),
+            "rationale": " ".join(item.rationale for item in letter.items),
+            "summary": letter.summary,
+        }
+        found = {
+            "category": [item.category for item in letter.items],
+            "drug": [d for item in letter.items if item.drug for d in item.drug.split(" / ")],
+            "drug_class": [item.drug_class for item in letter.items],
+        }
+        unlike_key = letter_key(letter)
+    else:
+        texts = dict.fromkeys(("item", "rationale", "summary"), text)
+        drug, drug_class = find_drug(text)
+        found = {
+            "category": [categorise(text)],
+            "drug": drug.split(" / ") if drug else [],
+            "drug_class": [drug_class],
+        }
+        unlike_key = ""  # no letter's key
+    words = None if letter is not None else {"item": DOCUMENT_ITEM_WORDS}
+    with open_snapshot(index_dir) as snapshot:
+        terms, values = like_terms(snapshot, texts, found, words)
+        if not terms and not values:
+            raise NotFound(f"{path}: the document has no words to compare")
+        return like_result(snapshot, terms, values, unlike_key, path.name, limit)
 
 
 def telling_words(
