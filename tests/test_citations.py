@@ -172,3 +172,13 @@ def test_every_month_is_abbreviated_as_a_brief_does():
 
     for month, abbreviation in BLUEBOOK_MONTHS.items():
         assert brief_date(date(2017, month, 9)) == f"{abbreviation} 9, 2017"
+
+
+def test_similar_says_how_it_was_obtained(index_dir):
+    before = datetime.now(UTC)
+    result = run("similar", "CM16-0238035#5", "-f", "json", "--index", str(index_dir))
+    after = datetime.now(UTC)
+    summary = json.loads(result.stdout.splitlines()[-1])
+    provenance = summary["provenance"]
+    check_provenance(provenance, index_dir, "similar to CM16-0238035#5", before, after)
+    assert provenance["read_as"].startswith("like CM16-0238035#5: item:")

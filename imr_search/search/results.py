@@ -112,11 +112,12 @@ class Provenance:
         }
 
 
-def provenance_of(snapshot: Snapshot, query: ReadQuery) -> Provenance:
+def provenance_of(snapshot: Snapshot, text: str, read_as: str) -> Provenance:
+    """`text` read as `read_as`, answered now by `snapshot`'s commit."""
     letters, items = snapshot.letters_and_items()
     return Provenance(
-        query=query.text,
-        read_as=query.explained,
+        query=text,
+        read_as=read_as,
         store=snapshot.store.name,
         generation=snapshot.generation,
         letters=letters,
@@ -193,7 +194,7 @@ def search(
             letters=grouped,
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
-            provenance=provenance_of(snapshot, query),
+            provenance=provenance_of(snapshot, text, query.explained),
         )
 
 
@@ -217,7 +218,7 @@ def every_hit(
             hits=(to_hit(snapshot, ranking, position) for position in range(len(ranking))),
             facets=facet_counts(snapshot, ranking.docs, wanted),
             suggestions=() if len(ranking) else suggestions(snapshot, text),
-            provenance=provenance_of(snapshot, query),
+            provenance=provenance_of(snapshot, text, query.explained),
         )
 
 

@@ -12,7 +12,16 @@ from ..fields import FIELDS, Kind
 from ..indexer import letter_key
 from ..letters import LetterError, read_document
 from ..letters.enrich import categorise, find_drug
-from .results import NotFound, SearchResult, check_item, items_of_case, labelled, split_list, to_hit
+from .results import (
+    NotFound,
+    SearchResult,
+    check_item,
+    items_of_case,
+    labelled,
+    provenance_of,
+    split_list,
+    to_hit,
+)
 
 # The index keeps stop words for phrases ("not medically necessary"); they say nothing
 # about what a decision is like, and nor do a request's schedule, count and side: "six
@@ -80,14 +89,18 @@ def like_result(
     letter `unlike_key`, with their outcome counts."""
     ranking = snapshot.like(terms, values, unlike_key=unlike_key)
     hits = tuple(to_hit(snapshot, ranking, at) for at in range(min(limit, len(ranking))))
+    text = f"similar to {reference}"
+    compared = ", ".join(f"{n}:{w}" for n, w, _ in [*terms, *values])
+    explained = f"like {reference}: {compared}"
     return SearchResult(
-        query=f"similar to {reference}",
-        explained=f"like {reference}: {', '.join(f'{n}:{w}' for n, w, _ in terms)}",
+        query=text,
+        explained=explained,
         total=len(hits),
         page=1,
         limit=limit,
         hits=hits,
         facets={"outcome": labelled(Counter(hit.outcome for hit in hits), "outcome", {})},
+        provenance=provenance_of(snapshot, text, explained),
     )
 
 

@@ -184,7 +184,7 @@ def stats(
         ]
         spans = letter_spans(snapshot, docnums) if days else None
         suggested = () if len(docnums) else suggestions(snapshot, text)
-        provenance = provenance_of(snapshot, query)
+        provenance = provenance_of(snapshot, text, query.explained)
     upheld, overturned = outcomes.get("upheld", set()), outcomes.get("overturned", set())
     decided = upheld | overturned
 

@@ -186,5 +186,5 @@ def run_one(snapshot: Snapshot, watch: Watch, stamps: dict[str, str], limit: int
         new=len(new),
         hits=hits,
         facets=facet_counts(snapshot, ranking.docs[new], facets_wanted(watch.facets)),
-        provenance=provenance_of(snapshot, query),
+        provenance=provenance_of(snapshot, watch.query, query.explained),
     )
