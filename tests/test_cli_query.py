@@ -174,7 +174,7 @@ def test_an_index_of_no_letters_answers_with_none(tmp_path, args):
     ix = str(tmp_path / "ix")
     built = run("index", str(tmp_path / "empty"), "--index", ix)
     assert built.exit_code == 0 and "indexed 0 letters, 0 items" in built.stdout
-    result = run(*args, "--index", ix, env={"COLUMNS": "100"})  # items, upheld, overturned
+    result = run(*args, "--index", ix, env={"COLUMNS": "120"})  # items, upheld, overturned
     assert result.exit_code == 1
     assert result.stderr == ""
     if args[0] == "stats":

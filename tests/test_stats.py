@@ -312,6 +312,7 @@ def test_similar_command(index_dir):
         ).stdout.splitlines()
     ]
     hits, summary = records[:-1], records[-1]
+    assert summary.pop("provenance")["query"] == "similar to CM16-0230651#9"
     assert len(hits) == 3
     assert all(hit["case"] != "CM16-0230651" for hit in hits)
     keys = [(hit["case"], hit["item_no"]) for hit in hits]
