@@ -587,6 +587,8 @@ def watch_run(
 
     with reported():
         runs = run_watches(index_dir or default_index_dir(), tuple(names or ()), limit)
+    if not runs:
+        say("no watches to run; add one with `imr-search watch add NAME QUERY`")
     if format is ParseFormat.json:
         write_watch_json(runs, sys.stdout)
     else:

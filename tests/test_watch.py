@@ -193,6 +193,12 @@ def test_a_bad_watch_is_one_clear_line_and_exit_2(watched_index, args, message):
     assert "Traceback" not in result.output
 
 
+def test_running_no_watches_says_so(watched_index):
+    _, index = watched_index
+    result = run_cli("watch", "run", "--index", str(index))
+    assert result.exit_code == 1 and "no watches to run" in result.stderr
+
+
 def test_a_watch_name_is_saved_once(watched_index):
     _, index = watched_index
     assert run_cli("watch", "add", "w", "mri", "--index", str(index)).exit_code == 0
