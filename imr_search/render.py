@@ -227,6 +227,8 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
         summary["letters"] = result.total_letters
     if not result.total:
         summary["suggestions"] = list(result.suggestions)
+    if result.notes:
+        summary["notes"] = list(result.notes)
     write_json_lines([*records, summary], out)
 
 
@@ -334,6 +336,8 @@ def write_stats_json(result: StatsResult, out: IO[str]) -> None:
     }
     if not result.total.items:
         summary["suggestions"] = list(result.suggestions)
+    if result.notes:
+        summary["notes"] = list(result.notes)
     write_json_lines([*records, summary], out)
 
 

@@ -93,6 +93,7 @@ class SearchResult:
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
 
 
 class NotFound(Exception):
@@ -149,6 +150,7 @@ def search(
             letters=grouped,
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
+            notes=query.notes,
         )
 
 

@@ -59,6 +59,7 @@ class StatsResult:
     groups: tuple[Group, ...]  # most items first, "other" last
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -132,7 +133,9 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             )
         )
     total = counted(upheld | overturned)
-    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested)
+    return StatsResult(
+        text, query.explained, fields, tuple(kept), total, suggested, query.notes
+    )
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
