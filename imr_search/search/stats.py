@@ -133,9 +133,7 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             )
         )
     total = counted(upheld | overturned)
-    return StatsResult(
-        text, query.explained, fields, tuple(kept), total, suggested, query.notes
-    )
+    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested, query.notes)
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
