@@ -98,6 +98,8 @@ class Asked:
 
 
 def meets(a: Span, b: Span, connector: Asked) -> bool:
+    if a == b:  # an occurrence never meets itself: `kilo /3 kilo` asks for two
+        return False
     (a_first, a_last), (b_first, b_last) = a, b
     if connector.unit == "word":
         if connector.ordered:

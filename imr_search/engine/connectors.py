@@ -117,8 +117,8 @@ class Near(ArrayQuery):
                 left_met = starts_after(mine, theirs, connector.distance)
                 right_met = ends_before(mine, theirs, connector.distance)
             else:
-                left_met = within(theirs, mine, connector.distance)
-                right_met = within(mine, theirs, connector.distance)
+                left_met = near_others(theirs, mine, connector.distance)
+                right_met = near_others(mine, theirs, connector.distance)
         else:
             marks = mark_keys(segment, name, MARK_OF_UNIT[connector.unit], docs)
             left_met, right_met = same_unit(mine, theirs, marks, connector.ordered)
@@ -249,6 +249,43 @@ def document_start(keys: np.ndarray) -> np.ndarray:
     return (keys >> POSITION_BITS) << POSITION_BITS
 
 
+def is_one_of(these: Spans, those: Spans) -> np.ndarray:
+    """For each of `these`: whether it is also one of `those` (the same words)."""
+    return np.isin(span_pairs(these), span_pairs(those))
+
+
+def span_pairs(spans: Spans) -> np.ndarray:
+    pairs = np.empty(len(spans), dtype=[("start", "<i8"), ("end", "<i8")])
+    pairs["start"], pairs["end"] = spans.starts, spans.ends
+    return pairs
+
+
+def near_others(these: Spans, those: Spans, distance: int) -> np.ndarray:
+    """For each of `those`: whether one of `these`, other than itself, is within `distance`
+    words of it. An occurrence never meets itself: `pain /5 pain` asks for two."""
+    theirs_too, mine_too = is_one_of(those, these), is_one_of(these, those)
+    met = within(these.kept(~mine_too), those, distance)
+    met[theirs_too] |= near_another(those.kept(theirs_too), distance)
+    return met
+
+
+def near_another(spans: Spans, distance: int) -> np.ndarray:
+    """For each of `spans`: whether another of them is within `distance` words of it."""
+    met = np.zeros(len(spans), dtype=bool)
+    lengths = spans.ends - spans.starts
+    for length in np.unique(lengths):
+        alike = lengths == length
+        group = spans.kept(alike)
+        # Of spans of one length in order, the nearest before and after a span are the
+        # ones beside it; the gap between two in different documents is never small.
+        close = group.starts[1:] - group.ends[:-1] <= distance
+        found = within(spans.kept(~alike), group, distance)
+        found[:-1] |= close
+        found[1:] |= close
+        met[alike] = found
+    return met
+
+
 def within(these: Spans, those: Spans, distance: int) -> np.ndarray:
     """For each of `those`: whether one of `these` in its document is within `distance`
     words of it (or overlaps it): starts at most `distance` after its end, and ends at most
@@ -279,13 +316,24 @@ def starts_after(firsts: Spans, seconds: Spans, distance: int) -> np.ndarray:
     return latest > np.searchsorted(starts, firsts.ends, side="right")
 
 
+def others_in_units(units: np.ndarray, other_units: np.ndarray, counted: np.ndarray):
+    """For each unit of `units`: whether `other_units` holds it more often than the one
+    time it counts the occurrence itself (where `counted`)."""
+    held = np.sort(other_units)
+    count = np.searchsorted(held, units, side="right") - np.searchsorted(held, units)
+    return count > counted
+
+
 def same_unit(mine: Spans, theirs: Spans, marks: np.ndarray, ordered: bool):
     """Whether each of `mine`, and each of `theirs`, has one of the other in its sentence
     (or paragraph: the unit `marks` begin); with `ordered`, mine starting first."""
     my_units = np.searchsorted(marks, mine.starts, side="right")
     their_units = np.searchsorted(marks, theirs.starts, side="right")
-    if not ordered:
-        return np.isin(my_units, their_units), np.isin(their_units, my_units)
+    if not ordered:  # an occurrence never meets itself (`pain /s pain` asks for two)
+        return (
+            others_in_units(my_units, their_units, is_one_of(mine, theirs)),
+            others_in_units(their_units, my_units, is_one_of(theirs, mine)),
+        )
     if not len(mine) or not len(theirs):
         return np.zeros(len(mine), dtype=bool), np.zeros(len(theirs), dtype=bool)
     # Units never decrease along spans in order: the first of mine in a unit starts
