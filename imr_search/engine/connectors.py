@@ -1,7 +1,8 @@
 """Terms and connectors: two sides within n words, in one sentence or in one paragraph of
-the same field, and a word's count, matched over arrays of positions.
+the same field, a word's count, and a word as written (Westlaw's `#word`), matched over
+arrays of positions.
 
-A side is a word, a pattern, a phrase, alternatives joined by OR, or a connector itself.
+A side is a word (`#word` as written), a pattern, a phrase, alternatives joined by OR, or a connector itself.
 Its occurrences in a set of documents are spans: the key of the position of its first word
 and of its last (the document's place in the set, shifted, plus the position), in order of
 their starts. A connector's own occurrences, as the side of another, are those of its two
@@ -29,8 +30,10 @@ from .ranking import (
     places_and_positions,
 )
 from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name
+from .words import WORDS, parts_of
 
 WORD, SENTENCES, PARAGRAPHS = "word", "sentence", "paragraph"
+POSITION_MASK = (1 << POSITION_BITS) - 1
 MARK_OF_UNIT = {SENTENCES: SENTENCE, PARAGRAPHS: PARAGRAPH}
 
 
@@ -127,6 +130,38 @@ class Near(ArrayQuery):
         return Spans.joined([mine.kept(left_met), theirs.kept(right_met)])
 
 
+class ExactWord(ArrayQuery):
+    """Westlaw's `#word`: the word as written (its setting, lower-cased), not its other
+    forms nor a drug's other names. Its subquery is the word's stem, whose positions are
+    read; an occurrence counts where the stored text has the form there (or, in a joined
+    word like "knees/hips", as one of its parts), and scores as the stem does."""
+
+    probes = True  # reads stored text: inside an AND, among what the rest matched
+
+    @property
+    def form(self) -> str:
+        return self.setting
+
+    def __str__(self):
+        boost = f"^{self.boost}" if self.boost != 1 else ""
+        return f"{self.subqueries[0].fieldname}:#{self.form}{boost}"
+
+    __unicode__ = __str__
+
+    def matches_in(self, segment: Segment) -> Matches:
+        return self.matches_among(segment, None)
+
+    def matches_among(self, segment: Segment, within) -> Matches:
+        (stem,) = self.subqueries
+        found = segment.matches(stem)
+        if within is not None:
+            found = found.both(Matches(within, np.zeros(len(within))))
+        keys = exact_keys(segment, stem, self.form, found.docs)
+        held = np.zeros(len(found.docs), dtype=bool)
+        held[keys >> POSITION_BITS] = True
+        return Matches(found.docs[held], found.scores[held]).boosted(self.boost)
+
+
 class AtLeast(ArrayQuery):
     """Lexis `atleastN(...)`: items whose own text holds the subquery N times (its setting)
     or more, its occurrences in all the fields it searches added up."""
@@ -204,6 +239,9 @@ def spans_of(segment: Segment, q: wq.Query, name: str, docs: np.ndarray) -> Span
     if isinstance(q, wq.Term):
         keys = term_keys(segment, name, q.text, docs)
         return Spans(keys, keys)
+    if isinstance(q, ExactWord):
+        keys = exact_keys(segment, q.subqueries[0], q.form, docs)
+        return Spans(keys, keys)
     if isinstance(q, PATTERNS):
         words = [word for word in q._btexts(segment.reader) if word]
         return Spans.joined([spans_of(segment, wq.Term(name, w), name, docs) for w in words])
@@ -225,6 +263,22 @@ def term_keys(segment: Segment, name: str, text, docs: np.ndarray) -> np.ndarray
     rows = np.minimum(np.searchsorted(held_docs, docs), max(len(held_docs) - 1, 0))
     present = np.flatnonzero(held_docs[rows] == docs) if len(held_docs) else rows[:0]
     return places_and_positions(values[rows[present]], present.astype(np.int64))
+
+
+def exact_keys(segment: Segment, stem: wq.Term, form: str, docs: np.ndarray) -> np.ndarray:
+    """The keys of the positions in `docs` of the stem whose word in the stored text is
+    `form`, or has it as a part."""
+    keys = term_keys(segment, stem.fieldname, stem.text, docs)
+    places = keys >> POSITION_BITS
+    kept = np.zeros(len(keys), dtype=bool)
+    bounds = np.flatnonzero(np.diff(places, prepend=-1)).tolist() + [len(keys)]
+    for first, last in zip(bounds, bounds[1:], strict=False):
+        stored = segment.reader.stored_fields(int(docs[places[first]]))
+        words = WORDS.findall(stored.get(stem.fieldname) or "")
+        for at in range(first, last):
+            word = words[int(keys[at] & POSITION_MASK)].lower()
+            kept[at] = word == form or form in parts_of(word)
+    return keys[kept]
 
 
 def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:
