@@ -2,12 +2,13 @@
 the same field, a word's count, and a word as written (Westlaw's `#word`), matched over
 arrays of positions.
 
-A side is a word (`#word` as written), a pattern, a phrase, alternatives joined by OR, or a connector itself.
-Its occurrences in a set of documents are spans: the key of the position of its first word
-and of its last (the document's place in the set, shifted, plus the position), in order of
-their starts. A connector's own occurrences, as the side of another, are those of its two
-sides' occurrences that met it. Both sides are matched within one field of one item, and
-where bare words search several fields, the connector holds when it holds in any of them.
+A side is a word (`#word` as written), a pattern, a phrase, alternatives joined by OR, or
+a connector itself. Its occurrences in a set of documents are spans: the key of the position
+of its first word and of its last (the document's place in the set, shifted, plus the
+position), in order of their starts. A connector's own occurrences, as the side of another,
+are those of its two sides' occurrences that met it; an occurrence never meets itself. Both
+sides are matched within one field of one item, and where bare words search several fields,
+the connector holds when it holds in any of them.
 
 Sentences and paragraphs are those marked at indexing (sentences.py, schema.marks_field):
 an occurrence is in the sentence whose first word is the last mark at or before its start.
