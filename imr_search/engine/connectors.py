@@ -51,7 +51,8 @@ class Connector:
 
 @dataclass(frozen=True)
 class Spans:
-    """Occurrences in a set of documents: start and end keys, in order of starts."""
+    """Occurrences in a set of documents: start and end keys, in order of starts (then of
+    ends), each once."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -63,13 +64,17 @@ class Spans:
 
     @classmethod
     def joined(cls, parts: list[Spans]) -> Spans:
-        """The spans of all `parts`, each once (alternatives may name the same words)."""
-        if not parts:
-            return cls.empty()
+        """The spans of all `parts`, each once (alternatives may name the same words), in
+        order of starts, then of ends."""
+        if len(parts) < 2:
+            return parts[0] if parts else cls.empty()
         starts = np.concatenate([part.starts for part in parts])
         ends = np.concatenate([part.ends for part in parts])
-        pairs = np.unique(np.stack([starts, ends], axis=1), axis=0)  # ordered by starts
-        return cls(pairs[:, 0].copy(), pairs[:, 1].copy())
+        order = np.lexsort((ends, starts))
+        starts, ends = starts[order], ends[order]
+        first = np.ones(len(starts), dtype=bool)  # of its start and end
+        first[1:] = (starts[1:] != starts[:-1]) | (ends[1:] != ends[:-1])
+        return cls(starts[first], ends[first])
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -305,22 +310,36 @@ def document_start(keys: np.ndarray) -> np.ndarray:
 
 
 def is_one_of(these: Spans, those: Spans) -> np.ndarray:
-    """For each of `these`: whether it is also one of `those` (the same words)."""
-    return np.isin(span_pairs(these), span_pairs(those))
+    """For each of `these`: whether it is also one of `those` (the same words). Sides of
+    different words share no start, which is found without comparing pairs."""
+    at = np.minimum(np.searchsorted(those.starts, these.starts), max(len(those) - 1, 0))
+    found = those.starts[at] == these.starts if len(those) else np.zeros(len(these), bool)
+    if found.any():
+        shared = np.isin(those.starts, these.starts[found])
+        mine, theirs = pair_keys(these.kept(found), those.kept(shared))
+        found[found] = np.isin(mine, theirs)
+    return found
 
 
-def span_pairs(spans: Spans) -> np.ndarray:
-    pairs = np.empty(len(spans), dtype=[("start", "<i8"), ("end", "<i8")])
-    pairs["start"], pairs["end"] = spans.starts, spans.ends
-    return pairs
+def pair_keys(these: Spans, those: Spans) -> tuple[np.ndarray, np.ndarray]:
+    """One number for each span of `these` and `those` that is the same for the same start
+    and end: the rank of its start among all, and its length."""
+    starts = np.concatenate([these.starts, those.starts])
+    lengths = np.concatenate([these.ends, those.ends]) - starts
+    _, rank = np.unique(starts, return_inverse=True)
+    keys = rank * (int(lengths.max()) + 1) + lengths
+    return keys[: len(these)], keys[len(these) :]
 
 
 def near_others(these: Spans, those: Spans, distance: int) -> np.ndarray:
     """For each of `those`: whether one of `these`, other than itself, is within `distance`
     words of it. An occurrence never meets itself: `pain /5 pain` asks for two."""
-    theirs_too, mine_too = is_one_of(those, these), is_one_of(these, those)
-    met = within(these.kept(~mine_too), those, distance)
-    met[theirs_too] |= near_another(those.kept(theirs_too), distance)
+    met = within(these, those, distance)
+    theirs_too = is_one_of(those, these)
+    if theirs_too.any():  # of these, the others, and those that are both but itself
+        shared = those.kept(theirs_too)
+        others = these.kept(~is_one_of(these, those))
+        met[theirs_too] = within(others, shared, distance) | near_another(shared, distance)
     return met
 
 
