@@ -101,10 +101,13 @@ def reported(query_text: str | None = None):
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def say_suggestions(suggestions: tuple[str, ...]) -> None:
-    """What a query that matched nothing may have meant, when there is anything."""
-    if suggestions:
-        say(f"no items match; did you mean {' or '.join(suggestions)}?")
+def say_reading(result) -> None:
+    """How the query was read where another search would read it otherwise, and what a
+    query that matched nothing may have meant, when there is anything."""
+    for note in result.notes:
+        say(f"note: {note}")
+    if result.suggestions:
+        say(f"no items match; did you mean {' or '.join(result.suggestions)}?")
 
 
 def report_problem(path: Path | str, problem: str) -> None:
@@ -356,7 +359,7 @@ def query(
         )
     if explain:
         say(f"query read as: {result.explained}")
-    say_suggestions(result.suggestions)
+    say_reading(result)
     write_result(result, format, no_color)
 
 
@@ -374,7 +377,7 @@ def export_every_hit(query_text, index_dir, sort, facet, letters, format, explai
     ):
         if explain:
             say(f"query read as: {result.explained}")
-        say_suggestions(result.suggestions)
+        say_reading(result)
         write_as(format, True, result, HIT_WRITERS, result.total)
 
 
@@ -447,7 +450,7 @@ def stats(
             minimum,
             days=measure is Measure.days,
         )
-    say_suggestions(result.suggestions)
+    say_reading(result)
     writers = (write_stats_json, write_stats_csv, print_stats)
     write_as(format, no_color, result, writers, found=result.total.items > 0)
 

@@ -215,14 +215,21 @@ def result_summary(result: SearchResult) -> str:
         first = (result.page - 1) * result.limit
         shown = f"letters {first + 1}-{first + len(result.letters)}" if result.letters else "none"
         return (
-            f"{result.total} items in {result.total_letters} letters match; "
+            f"{counted(result.total, 'item')} in {counted(result.total_letters, 'letter')} "
+            f"{'matches' if result.total == 1 else 'match'}; "
             f"showing {shown} (page {result.page})"
         )
     if not result.total:
         return "no items match"
     first = (result.page - 1) * result.limit
     shown = f"{first + 1}-{first + len(result.hits)}" if result.hits else "none"
-    return f"{result.total} items match; showing {shown} (page {result.page})"
+    verb = "matches" if result.total == 1 else "match"
+    return f"{counted(result.total, 'item')} {verb}; showing {shown} (page {result.page})"
+
+
+def counted(number: int, thing: str) -> str:
+    """A count and its noun: 1 item, 2 items."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def write_search_json(result: SearchResult, out: IO[str]) -> None:
@@ -245,6 +252,8 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
         summary["letters"] = result.total_letters
     if not result.total:
         summary["suggestions"] = list(result.suggestions)
+    if result.notes:
+        summary["notes"] = list(result.notes)
     with_provenance(summary, result.provenance)
     write_json_lines([summary], out)
 
@@ -526,6 +535,8 @@ def write_stats_json(result: StatsResult, out: IO[str]) -> None:
     }
     if not result.total.items:
         summary["suggestions"] = list(result.suggestions)
+    if result.notes:
+        summary["notes"] = list(result.notes)
     with_provenance(summary, result.provenance)
     write_json_lines([*records, summary], out)
 

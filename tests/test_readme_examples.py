@@ -52,6 +52,7 @@ EXAMPLES = [
     ("imr-search stats '*' --by specialty --min 5", 112),
     ("imr-search similar CM16-0238035#5 --limit 2", 100),
     ("imr-search query 'drug:flexeril decided:2017' --format json --limit 1", 100),
+    ("""imr-search query 'flexeril /s "acute exacerbation"'""", 100),
     ("""imr-search query '"short course" decided:2017' --format cite""", 100),
     ("imr-search stats 'category:imaging OR category:therapy' --by category --measure days", 100),
 ]

@@ -140,6 +140,7 @@ class SearchResult:
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     provenance: Provenance | None = None
 
 
@@ -194,6 +195,7 @@ def search(
             letters=grouped,
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
+            notes=query.notes,
             provenance=provenance_of(snapshot, text, query.explained),
         )
 
@@ -218,6 +220,7 @@ def every_hit(
             hits=(to_hit(snapshot, ranking, position) for position in range(len(ranking))),
             facets=facet_counts(snapshot, ranking.docs, wanted),
             suggestions=() if len(ranking) else suggestions(snapshot, text),
+            notes=query.notes,
             provenance=provenance_of(snapshot, text, query.explained),
         )
 

@@ -115,6 +115,7 @@ class StatsResult:
     groups: tuple[Group, ...]  # most items first, "other" last
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     provenance: Provenance | None = None
     total_days: dict[str, DaySpread] | None = None  # with --measure days
 
@@ -225,6 +226,7 @@ def stats(
         groups,
         counted(decided),
         suggested,
+        query.notes,
         provenance,
         spread_of(decided, spans) if spans is not None else None,
     )
