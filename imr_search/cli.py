@@ -29,7 +29,7 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
-from .search import NotFound, QueryError, Sort, find_letter, search
+from .search import NotFound, QueryError, Sort, find_letter, query_problem, search
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -78,7 +78,7 @@ def reported(query_text: str | None = None):
         say(str(exc))
         raise typer.Exit(EXIT_NOTHING) from None
     except QueryError as exc:
-        say(f"query {query_text!r}: {exc}" if query_text is not None else str(exc))
+        say(query_problem(query_text, exc) if query_text is not None else str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     except IndexUnusable as exc:
         say(str(exc))
