@@ -432,6 +432,56 @@ def show(
         output_console(no_color).print(letter_detail(letter))
 
 
+@app.command()
+def serve(
+    index_dir: IndexOption = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on; another than this machine's own lets others in."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+    ] = 8765,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser.")
+    ] = False,
+) -> None:
+    """A local web page over the index: search with facets, filters and exports, overturn
+    rates as a chart, whole letters, and a JSON API. Read-only; Ctrl-C stops it."""
+    import webbrowser
+
+    from .web import make_server
+    from .web.app import is_loopback
+
+    index_dir = index_dir or default_index_dir()
+    with reported():
+        index_info(index_dir)  # a missing or unusable index is told now, not at each page
+    try:
+        server = make_server(index_dir, host, port)
+    except OSError as exc:
+        say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{server.effective_port}/"
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"serving {index_dir} at {url} (Ctrl-C stops)", markup=False)
+    if not is_loopback(host):
+        say(
+            f"listening on {host}, not on this machine alone: anyone who can reach it "
+            "can read the index"
+        )
+    if open_page:
+        webbrowser.open(url)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 def reflowed(doc: str) -> str:
     """A docstring's paragraphs each on one line, for the help to wrap at the terminal's
     width (typer keeps a docstring's line breaks, which then break lines mid-sentence)."""
