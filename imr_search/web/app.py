@@ -280,15 +280,15 @@ def create_app(index_dir: Path) -> Flask:
     # ------------------------------------------------------------ exports
 
     def exported(lines, kind: str, name: str) -> Response:
-        # The first line is made before the answer starts, so that a bad query or index
-        # is told with its status rather than cut into a half-sent file.
-        first = next(lines, None)
-        body = chain([] if first is None else [first], lines)
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(body, mimetype=kind, headers=headers)
+        return Response(lines, mimetype=kind, headers=headers)
 
     def all_hits(asked: Asked):
-        return each_hit(index(), asked.text, sort=asked.sort, filters=asked.filters)
+        hits = each_hit(index(), asked.text, sort=asked.sort, filters=asked.filters)
+        # The first hit is found before the answer starts, so that a bad query or index
+        # is told with its status rather than cut into a half-sent file.
+        first = next(hits, None)
+        return chain([] if first is None else [first], hits)
 
     @app.get("/export.csv")
     def export_csv():
