@@ -475,3 +475,15 @@ def test_serve_refuses_a_folder_without_an_index(tmp_path):
 )
 def test_loopback_addresses(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_the_readme_api_example_is_what_the_api_answers(client):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command, shown = re.search(
+        r"```\n(curl '[^']*/api/search\?[^']*')\n(.*?)\n```", readme
+    ).groups()
+    query = command.split("?", 1)[1].rstrip("'")
+    answer = client.get("/api/search?" + query).text
+    assert json.loads(answer.replace(str(CORPUS), "/home/me/imr-search/corpus")) == json.loads(
+        shown
+    )
