@@ -83,15 +83,16 @@ class Asked:
         return self.q.strip() or EVERY
 
     def url(self, endpoint: str, **changes) -> str:
-        """This search's URL at `endpoint`, with `changes`; defaults left out."""
+        """This search's URL at `endpoint`, with `changes`; defaults left out, and the page
+        and its size but on the search page."""
         asked = replace(self, **changes)
         pairs = [("q", asked.q)] if asked.q else []
         pairs += [("filter", str(chosen)) for chosen in asked.filters]
         if asked.sort is not Sort.relevance:
             pairs.append(("sort", asked.sort.value))
-        if asked.page != 1:
+        if endpoint == "search_page" and asked.page != 1:
             pairs.append(("page", str(asked.page)))
-        if asked.limit != PAGE_LIMIT:
+        if endpoint == "search_page" and asked.limit != PAGE_LIMIT:
             pairs.append(("limit", str(asked.limit)))
         return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
 
