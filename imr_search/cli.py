@@ -438,7 +438,7 @@ def serve(
     host: Annotated[
         str,
         typer.Option(
-            "--host", help="Address to listen on; another than this machine's own lets others in."
+            "--host", help="Address to listen on; any but 127.0.0.1 lets in others on the network."
         ),
     ] = "127.0.0.1",
     port: Annotated[

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..engine.store import IndexUnusable
 from ..fields import GROUP_FIELDS
+from ..letters.models import OVERTURNED, UPHELD
 from ..render import csv_lines, json_lines
 from ..search import (
     Filter,
@@ -38,7 +39,8 @@ from ..search import (
 )
 
 EVERY = "*"  # what a blank search box searches: every item
-# The facets of the sidebar, in its order (outcome first, as every count has it).
+# The facets of the sidebar, in its order (outcome first, as every count has it): all but
+# the worker's sex, which says little about a treatment's chances.
 SIDEBAR = (
     "outcome",
     "specialty",
@@ -220,12 +222,9 @@ def create_app(index_dir: Path) -> Flask:
                 "search.html", asked=asked, error=query_problem(asked.text, exc), result=None
             )
             return Response(page, 400, mimetype="text/html")
-        outcomes = result.facets["outcome"]
-        glance = OutcomeCounts(
-            outcomes.get("Upheld", 0) + outcomes.get("Overturned", 0),
-            outcomes.get("Upheld", 0),
-            outcomes.get("Overturned", 0),
-        )
+        upheld = result.facets["outcome"].get(UPHELD, 0)
+        overturned = result.facets["outcome"].get(OVERTURNED, 0)
+        glance = OutcomeCounts(upheld + overturned, upheld, overturned)
         return render_template(
             "search.html",
             asked=asked,
