@@ -116,6 +116,20 @@ QUERIES = [
     ),
 ]
 
+# Terms and connectors, which only imr-search reads: each beside the plain phrase queries
+# above (those with a quoted phrase), whose p95 they are measured against.
+CONNECTOR_QUERIES = [
+    '"acute exacerbation" /s documentation',  # sentence
+    'flexeril /p "not medically necessary"',  # paragraph (a bare drug: all its names)
+    "pain /5 chronic",  # within n words
+    "functional +2 improvement",  # n words, in order
+    '"acute exacerbation" /s "low back pain"',  # phrase to phrase
+    '"red flag" w/s identified',  # Lexis
+]
+# A word as written, apart: it reads the stored text of every item its stem is in.
+EXACT_QUERIES = ["#documented AND outcome:overturned", "rationale:#exacerbation"]
+PHRASE_QUERIES = [texts[0] for texts in QUERIES if '"' in texts[0]]
+
 
 # ---------------------------------------------------------------- the documents
 
@@ -384,13 +398,15 @@ def query_latencies(
         for name, run in engines.items():
             total, cold, times = timed(run, texts[ENGINES.index(name)], repeats)
             overall[name] += times
-            row[name] = {
-                "total": total,
-                "cold_ms": round(cold, 2),
-                "p50_ms": round(statistics.median(times), 2),
-                "p95_ms": round(percentile(times, 0.95), 2),
-            }
+            row[name] = figures(total, cold, times)
         rows.append(row)
+    ours, apart = engines["imr-search"], {"connectors": [], "exact words": []}
+    for kind, texts in (("connectors", CONNECTOR_QUERIES), ("exact words", EXACT_QUERIES)):
+        for text in texts:
+            total, cold, times = timed(ours, text, repeats)
+            apart[kind] += times
+            rows.append({"query": text, "kind": kind, "imr-search": figures(total, cold, times)})
+    phrases = [t for r in rows if r["query"] in PHRASE_QUERIES for t in r["imr-search"]["times"]]
     summary = {
         name: {
             "p50_ms": round(statistics.median(times), 2),
@@ -398,9 +414,36 @@ def query_latencies(
         }
         for name, times in overall.items()
     }
-    ours = summary["imr-search"]
-    for name, figures in summary.items():
+    mine = summary["imr-search"]
+    for name, held in summary.items():
         if name != "imr-search":
-            figures["imr_search_p50_ratio"] = round(ours["p50_ms"] / figures["p50_ms"], 2)
-            figures["imr_search_p95_ratio"] = round(ours["p95_ms"] / figures["p95_ms"], 2)
-    return {"queries": rows, "summary": summary}
+            held["imr_search_p50_ratio"] = round(mine["p50_ms"] / held["p50_ms"], 2)
+            held["imr_search_p95_ratio"] = round(mine["p95_ms"] / held["p95_ms"], 2)
+    phrase_p95 = percentile(phrases, 0.95)
+    kinds = {
+        kind: {
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(percentile(times, 0.95), 2),
+            "p95_vs_phrases_p95": round(percentile(times, 0.95) / phrase_p95, 2),
+        }
+        for kind, times in apart.items()
+    }
+    kinds["phrases"] = {
+        "p50_ms": round(statistics.median(phrases), 2),
+        "p95_ms": round(phrase_p95, 2),
+    }
+    for row in rows:
+        for name in engines:
+            row.get(name, {}).pop("times", None)
+    return {"queries": rows, "summary": summary, "kinds": kinds}
+
+
+def figures(total: int, cold: float, times: list[float]) -> dict:
+    """One query's figures through one engine, its times kept until the kinds are summed."""
+    return {
+        "total": total,
+        "cold_ms": round(cold, 2),
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "times": times,
+    }

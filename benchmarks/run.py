@@ -171,6 +171,8 @@ def markdown(report: dict) -> str:
         "| --- |" + " --- |" * len(names),
     ]
     for row in query["queries"]:
+        if "kind" in row:
+            continue
         cells = [
             f"{row[n]['p50_ms']} / {row[n]['p95_ms']}, cold {row[n]['cold_ms']} ({row[n]['total']})"
             for n in names
@@ -187,6 +189,28 @@ def markdown(report: dict) -> str:
             f"{figures.get('imr_search_p50_ratio', '')} | "
             f"{figures.get('imr_search_p95_ratio', '')} |"
         )
+    lines += [
+        "",
+        "Terms and connectors and words as written (imr-search alone), ms: p50 / p95, cold, total:",
+        "",
+        "| query | kind | imr-search |",
+        "| --- | --- | --- |",
+    ]
+    for row in query["queries"]:
+        if "kind" in row:
+            ours = row["imr-search"]
+            lines.append(
+                f"| `{row['query']}` | {row['kind']} | {ours['p50_ms']} / {ours['p95_ms']}, "
+                f"cold {ours['cold_ms']} ({ours['total']}) |"
+            )
+    lines += [
+        "",
+        "| kind | p50 ms | p95 ms | p95 / the phrase queries' p95 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind, figures in query["kinds"].items():
+        ratio = figures.get("p95_vs_phrases_p95", "")
+        lines.append(f"| {kind} | {figures['p50_ms']} | {figures['p95_ms']} | {ratio} |")
     return "\n".join(lines) + "\n"
 
 

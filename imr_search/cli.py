@@ -85,10 +85,13 @@ def reported(query_text: str | None = None):
         raise typer.Exit(EXIT_ERROR) from None
 
 
-def say_suggestions(suggestions: tuple[str, ...]) -> None:
-    """What a query that matched nothing may have meant, when there is anything."""
-    if suggestions:
-        say(f"no items match; did you mean {' or '.join(suggestions)}?")
+def say_reading(result) -> None:
+    """How the query was read where another search would read it otherwise, and what a
+    query that matched nothing may have meant, when there is anything."""
+    for note in result.notes:
+        say(f"note: {note}")
+    if result.suggestions:
+        say(f"no items match; did you mean {' or '.join(result.suggestions)}?")
 
 
 def report_problem(path: Path | str, problem: str) -> None:
@@ -325,7 +328,7 @@ def query(
         )
     if explain:
         say(f"query read as: {result.explained}")
-    say_suggestions(result.suggestions)
+    say_reading(result)
     write_result(result, format, no_color)
 
 
@@ -378,7 +381,7 @@ def stats(
     """
     with reported(query_text):
         result = stats_of(index_dir or default_index_dir(), query_text, tuple(by), minimum)
-    say_suggestions(result.suggestions)
+    say_reading(result)
     writers = (write_stats_json, write_stats_csv, print_stats)
     write_as(format, no_color, result, writers, found=result.total.items > 0)
 

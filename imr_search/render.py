@@ -204,14 +204,21 @@ def result_summary(result: SearchResult) -> str:
         first = (result.page - 1) * result.limit
         shown = f"letters {first + 1}-{first + len(result.letters)}" if result.letters else "none"
         return (
-            f"{result.total} items in {result.total_letters} letters match; "
+            f"{counted(result.total, 'item')} in {counted(result.total_letters, 'letter')} "
+            f"{'matches' if result.total == 1 else 'match'}; "
             f"showing {shown} (page {result.page})"
         )
     if not result.total:
         return "no items match"
     first = (result.page - 1) * result.limit
     shown = f"{first + 1}-{first + len(result.hits)}" if result.hits else "none"
-    return f"{result.total} items match; showing {shown} (page {result.page})"
+    verb = "matches" if result.total == 1 else "match"
+    return f"{counted(result.total, 'item')} {verb}; showing {shown} (page {result.page})"
+
+
+def counted(number: int, thing: str) -> str:
+    """A count and its noun: 1 item, 2 items."""
+    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
 def write_search_json(result: SearchResult, out: IO[str]) -> None:

@@ -123,6 +123,21 @@ def test_explain_shows_how_the_query_was_read(index_dir):
     json_records(result)  # stdout stays JSON Lines
 
 
+@pytest.mark.parametrize("command", ["query", "stats"])
+def test_spaces_beside_westlaw_connectors_get_one_line_on_stderr(index_dir, command):
+    by = ("--by", "category") if command == "stats" else ()
+    mixed = run(command, "flexeril exacerbation /s pain", *by, "--index", str(index_dir))
+    notes = [line for line in mixed.stderr.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "read as AND" in notes[0] and "Westlaw reads them as OR" in notes[0]
+    as_json = run(command, "flexeril exacerbation /s pain", *by, "-f", "json", "--index",
+                  str(index_dir))  # fmt: skip
+    assert "Westlaw reads them as OR" in json_records(as_json)[-1]["notes"][0]
+    grouped = run(command, "flexeril /s (exacerbation OR pain)", *by, "--index", str(index_dir))
+    assert "note:" not in grouped.stderr
+    plain = run(command, "flexeril", *by, "-f", "json", "--index", str(index_dir))
+    assert "notes" not in json_records(plain)[-1]
+
+
 def test_no_hits_exits_1_and_says_so(index_dir):
     result = run("query", "zyzzyva", "--index", str(index_dir))
     assert result.exit_code == 1

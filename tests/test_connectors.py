@@ -69,14 +69,14 @@ def occurrences(side, words: list[Word]) -> list[Span]:
 
 def every_occurrence(side, words: list[Word]) -> list[Span]:
     kind = side[0]
-    if kind == "word":
-        return [(w, w) for w in words if w.text == side[1]]
+    if kind == "word":  # a word, or a pattern of the forms it finds
+        return [(w, w) for w in words if re.fullmatch(side[1], w.text)]
     if kind == "phrase":
         length = len(side[1])
         return [
             (words[i], words[i + length - 1])
             for i in range(len(words) - length + 1)
-            if [w.text for w in words[i : i + length]] == list(side[1])
+            if all(map(re.fullmatch, side[1], [w.text for w in words[i : i + length]]))
         ]
     if kind == "or":
         return [span for alternative in side[1] for span in occurrences(alternative, words)]
@@ -98,6 +98,8 @@ class Asked:
 
 
 def meets(a: Span, b: Span, connector: Asked) -> bool:
+    if a == b:  # an occurrence never meets itself: `kilo /3 kilo` asks for two
+        return False
     (a_first, a_last), (b_first, b_last) = a, b
     if connector.unit == "word":
         if connector.ordered:

@@ -100,3 +100,14 @@ def test_every_syntax_example_is_read_and_finds_items(index_dir):
         if example.startswith("field:"):
             continue  # the form, not a query
         assert search(index_dir, example).total, example
+
+
+def test_every_terms_and_connectors_example_is_read_and_finds_items(index_dir):
+    from imr_search.search import search
+
+    table = README.split("**Terms and connectors.**")[1].split("- **A side**")[0]
+    rows = [line.split(" | ")[-1] for line in table.splitlines() if line.startswith("| ")]
+    examples = [example for row in rows for example in re.findall(r"`([^`]+)`", row)]
+    assert len(examples) > 15
+    for example in examples:
+        assert search(index_dir, example).total, example

@@ -15,7 +15,17 @@ from imr_search.search import search
 TOKENS = [
     *["AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO", "and", "or", "not"],
     *["/s", "/p", "/3", "+s", "+p", "+2", "/0", "w/s", "W/P", "w/5", "pre/4", "not w/3"],
-    *["NOT W/S", "and not", "atleast2(", "ATLEAST3", "improv!", "flexer*l", "#60", "#knee"],
+    *[
+        "NOT W/S",
+        "and not",
+        "atleast2(",
+        "ATLEAST3",
+        "improv!",
+        "flexer*l",
+        "#60",
+        "#knee",
+        "#Knees",
+    ],
     *[
         "(",
         ")",

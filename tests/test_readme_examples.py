@@ -45,6 +45,7 @@ EXAMPLES = [
     ("imr-search stats '*' --by specialty --min 5", 100),
     ("imr-search similar CM16-0238035#5 --limit 2", 100),
     ("imr-search query 'drug:flexeril decided:2017' --format json --limit 1", 100),
+    ("""imr-search query 'flexeril /s "acute exacerbation"'""", 100),
 ]
 
 

@@ -1,12 +1,14 @@
 """Terms and connectors: two sides within n words, in one sentence or in one paragraph of
-the same field, and a word's count, matched over arrays of positions.
+the same field, a word's count, and a word as written (Westlaw's `#word`), matched over
+arrays of positions.
 
-A side is a word, a pattern, a phrase, alternatives joined by OR, or a connector itself.
-Its occurrences in a set of documents are spans: the key of the position of its first word
-and of its last (the document's place in the set, shifted, plus the position), in order of
-their starts. A connector's own occurrences, as the side of another, are those of its two
-sides' occurrences that met it. Both sides are matched within one field of one item, and
-where bare words search several fields, the connector holds when it holds in any of them.
+A side is a word (`#word` as written), a pattern, a phrase, alternatives joined by OR, or
+a connector itself. Its occurrences in a set of documents are spans: the key of the position
+of its first word and of its last (the document's place in the set, shifted, plus the
+position), in order of their starts. A connector's own occurrences, as the side of another,
+are those of its two sides' occurrences that met it; an occurrence never meets itself. Both
+sides are matched within one field of one item, and where bare words search several fields,
+the connector holds when it holds in any of them.
 
 Sentences and paragraphs are those marked at indexing (sentences.py, schema.marks_field):
 an occurrence is in the sentence whose first word is the last mark at or before its start.
@@ -29,8 +31,10 @@ from .ranking import (
     places_and_positions,
 )
 from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name
+from .words import WORDS, parts_of
 
 WORD, SENTENCES, PARAGRAPHS = "word", "sentence", "paragraph"
+POSITION_MASK = (1 << POSITION_BITS) - 1
 MARK_OF_UNIT = {SENTENCES: SENTENCE, PARAGRAPHS: PARAGRAPH}
 
 
@@ -47,7 +51,8 @@ class Connector:
 
 @dataclass(frozen=True)
 class Spans:
-    """Occurrences in a set of documents: start and end keys, in order of starts."""
+    """Occurrences in a set of documents: start and end keys, in order of starts (then of
+    ends), each once."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -59,13 +64,17 @@ class Spans:
 
     @classmethod
     def joined(cls, parts: list[Spans]) -> Spans:
-        """The spans of all `parts`, each once (alternatives may name the same words)."""
-        if not parts:
-            return cls.empty()
+        """The spans of all `parts`, each once (alternatives may name the same words), in
+        order of starts, then of ends."""
+        if len(parts) < 2:
+            return parts[0] if parts else cls.empty()
         starts = np.concatenate([part.starts for part in parts])
         ends = np.concatenate([part.ends for part in parts])
-        pairs = np.unique(np.stack([starts, ends], axis=1), axis=0)  # ordered by starts
-        return cls(pairs[:, 0].copy(), pairs[:, 1].copy())
+        order = np.lexsort((ends, starts))
+        starts, ends = starts[order], ends[order]
+        first = np.ones(len(starts), dtype=bool)  # of its start and end
+        first[1:] = (starts[1:] != starts[:-1]) | (ends[1:] != ends[:-1])
+        return cls(starts[first], ends[first])
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -117,14 +126,46 @@ class Near(ArrayQuery):
                 left_met = starts_after(mine, theirs, connector.distance)
                 right_met = ends_before(mine, theirs, connector.distance)
             else:
-                left_met = within(theirs, mine, connector.distance)
-                right_met = within(mine, theirs, connector.distance)
+                left_met = near_others(theirs, mine, connector.distance)
+                right_met = near_others(mine, theirs, connector.distance)
         else:
             marks = mark_keys(segment, name, MARK_OF_UNIT[connector.unit], docs)
             left_met, right_met = same_unit(mine, theirs, marks, connector.ordered)
         if connector.apart:
             return mine.kept(~left_met)
         return Spans.joined([mine.kept(left_met), theirs.kept(right_met)])
+
+
+class ExactWord(ArrayQuery):
+    """Westlaw's `#word`: the word as written (its setting, lower-cased), not its other
+    forms nor a drug's other names. Its subquery is the word's stem, whose positions are
+    read; an occurrence counts where the stored text has the form there (or, in a joined
+    word like "knees/hips", as one of its parts), and scores as the stem does."""
+
+    probes = True  # reads stored text: inside an AND, among what the rest matched
+
+    @property
+    def form(self) -> str:
+        return self.setting
+
+    def __str__(self):
+        boost = f"^{self.boost}" if self.boost != 1 else ""
+        return f"{self.subqueries[0].fieldname}:#{self.form}{boost}"
+
+    __unicode__ = __str__
+
+    def matches_in(self, segment: Segment) -> Matches:
+        return self.matches_among(segment, None)
+
+    def matches_among(self, segment: Segment, within) -> Matches:
+        (stem,) = self.subqueries
+        found = segment.matches(stem)
+        if within is not None:
+            found = found.both(Matches(within, np.zeros(len(within))))
+        keys = exact_keys(segment, stem, self.form, found.docs)
+        held = np.zeros(len(found.docs), dtype=bool)
+        held[keys >> POSITION_BITS] = True
+        return Matches(found.docs[held], found.scores[held]).boosted(self.boost)
 
 
 class AtLeast(ArrayQuery):
@@ -204,6 +245,9 @@ def spans_of(segment: Segment, q: wq.Query, name: str, docs: np.ndarray) -> Span
     if isinstance(q, wq.Term):
         keys = term_keys(segment, name, q.text, docs)
         return Spans(keys, keys)
+    if isinstance(q, ExactWord):
+        keys = exact_keys(segment, q.subqueries[0], q.form, docs)
+        return Spans(keys, keys)
     if isinstance(q, PATTERNS):
         words = [word for word in q._btexts(segment.reader) if word]
         return Spans.joined([spans_of(segment, wq.Term(name, w), name, docs) for w in words])
@@ -227,6 +271,22 @@ def term_keys(segment: Segment, name: str, text, docs: np.ndarray) -> np.ndarray
     return places_and_positions(values[rows[present]], present.astype(np.int64))
 
 
+def exact_keys(segment: Segment, stem: wq.Term, form: str, docs: np.ndarray) -> np.ndarray:
+    """The keys of the positions in `docs` of the stem whose word in the stored text is
+    `form`, or has it as a part."""
+    keys = term_keys(segment, stem.fieldname, stem.text, docs)
+    places = keys >> POSITION_BITS
+    kept = np.zeros(len(keys), dtype=bool)
+    bounds = np.flatnonzero(np.diff(places, prepend=-1)).tolist() + [len(keys)]
+    for first, last in zip(bounds, bounds[1:], strict=False):
+        stored = segment.reader.stored_fields(int(docs[places[first]]))
+        words = WORDS.findall(stored.get(stem.fieldname) or "")
+        for at in range(first, last):
+            word = words[int(keys[at] & POSITION_MASK)].lower()
+            kept[at] = word == form or form in parts_of(word)
+    return keys[kept]
+
+
 def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:
     """Where runs of the phrase's words begin and end (ranking.phrase_runs)."""
     words = [term_keys(segment, name, word, docs) for word in q.words]
@@ -247,6 +307,57 @@ def mark_keys(segment: Segment, name: str, mark: str, docs: np.ndarray) -> np.nd
 def document_start(keys: np.ndarray) -> np.ndarray:
     """The key of position 0 of each key's document."""
     return (keys >> POSITION_BITS) << POSITION_BITS
+
+
+def is_one_of(these: Spans, those: Spans) -> np.ndarray:
+    """For each of `these`: whether it is also one of `those` (the same words). Sides of
+    different words share no start, which is found without comparing pairs."""
+    at = np.minimum(np.searchsorted(those.starts, these.starts), max(len(those) - 1, 0))
+    found = those.starts[at] == these.starts if len(those) else np.zeros(len(these), bool)
+    if found.any():
+        shared = np.isin(those.starts, these.starts[found])
+        mine, theirs = pair_keys(these.kept(found), those.kept(shared))
+        found[found] = np.isin(mine, theirs)
+    return found
+
+
+def pair_keys(these: Spans, those: Spans) -> tuple[np.ndarray, np.ndarray]:
+    """One number for each span of `these` and `those` that is the same for the same start
+    and end: the rank of its start among all, and its length."""
+    starts = np.concatenate([these.starts, those.starts])
+    lengths = np.concatenate([these.ends, those.ends]) - starts
+    _, rank = np.unique(starts, return_inverse=True)
+    keys = rank * (int(lengths.max()) + 1) + lengths
+    return keys[: len(these)], keys[len(these) :]
+
+
+def near_others(these: Spans, those: Spans, distance: int) -> np.ndarray:
+    """For each of `those`: whether one of `these`, other than itself, is within `distance`
+    words of it. An occurrence never meets itself: `pain /5 pain` asks for two."""
+    met = within(these, those, distance)
+    theirs_too = is_one_of(those, these)
+    if theirs_too.any():  # of these, the others, and those that are both but itself
+        shared = those.kept(theirs_too)
+        others = these.kept(~is_one_of(these, those))
+        met[theirs_too] = within(others, shared, distance) | near_another(shared, distance)
+    return met
+
+
+def near_another(spans: Spans, distance: int) -> np.ndarray:
+    """For each of `spans`: whether another of them is within `distance` words of it."""
+    met = np.zeros(len(spans), dtype=bool)
+    lengths = spans.ends - spans.starts
+    for length in np.unique(lengths):
+        alike = lengths == length
+        group = spans.kept(alike)
+        # Of spans of one length in order, the nearest before and after a span are the
+        # ones beside it; the gap between two in different documents is never small.
+        close = group.starts[1:] - group.ends[:-1] <= distance
+        found = within(spans.kept(~alike), group, distance)
+        found[:-1] |= close
+        found[1:] |= close
+        met[alike] = found
+    return met
 
 
 def within(these: Spans, those: Spans, distance: int) -> np.ndarray:
@@ -279,13 +390,24 @@ def starts_after(firsts: Spans, seconds: Spans, distance: int) -> np.ndarray:
     return latest > np.searchsorted(starts, firsts.ends, side="right")
 
 
+def others_in_units(units: np.ndarray, other_units: np.ndarray, counted: np.ndarray):
+    """For each unit of `units`: whether `other_units` holds it more often than the one
+    time it counts the occurrence itself (where `counted`)."""
+    held = np.sort(other_units)
+    count = np.searchsorted(held, units, side="right") - np.searchsorted(held, units)
+    return count > counted
+
+
 def same_unit(mine: Spans, theirs: Spans, marks: np.ndarray, ordered: bool):
     """Whether each of `mine`, and each of `theirs`, has one of the other in its sentence
     (or paragraph: the unit `marks` begin); with `ordered`, mine starting first."""
     my_units = np.searchsorted(marks, mine.starts, side="right")
     their_units = np.searchsorted(marks, theirs.starts, side="right")
-    if not ordered:
-        return np.isin(my_units, their_units), np.isin(their_units, my_units)
+    if not ordered:  # an occurrence never meets itself (`pain /s pain` asks for two)
+        return (
+            others_in_units(my_units, their_units, is_one_of(mine, theirs)),
+            others_in_units(their_units, my_units, is_one_of(theirs, mine)),
+        )
     if not len(mine) or not len(theirs):
         return np.zeros(len(mine), dtype=bool), np.zeros(len(theirs), dtype=bool)
     # Units never decrease along spans in order: the first of mine in a unit starts

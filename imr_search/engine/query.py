@@ -10,6 +10,7 @@ The syntax is Whoosh's (fields, "phrases", AND/OR/NOT, parentheses, * and ? wild
 - keyword values are case-insensitive and spelled either way ("&" or "and"); a state by
   its name or its postal code (`state:CA`);
 - `-word` leaves out items with the word, `+word` requires it; curly quotes are quotes;
+- `#word` is the word as written: not stemmed, not a drug's other names (Westlaw's `#`);
 - a date is a year, a month or a day (nothing else: `decided:16` is an error), and stands
   for the whole of it: `decided:2016`, `decided:"March 2016"`,
   `decided:[2016-01 TO 2016-06]`, `injured:<2010` (before 2010 began);
@@ -46,9 +47,19 @@ from whoosh.util.times import long_to_datetime
 from ..fields import ALIASES, BY_NAME, DATE_FIELDS, DEFAULT_FIELDS, NUMERIC_FIELDS, QUERY_FIELDS
 from ..letters.enrich import drug_table
 from ..letters.states import state_name
-from .connectors import PARAGRAPHS, SENTENCES, WORD, AtLeast, Connector, Near, fields_of
+from .connectors import (
+    PARAGRAPHS,
+    SENTENCES,
+    WORD,
+    AtLeast,
+    Connector,
+    ExactWord,
+    Near,
+    fields_of,
+)
 from .ranking import PATTERNS
-from .schema import build_schema, prose_field
+from .schema import MARKED, build_schema, prose_field, prose_terms
+from .words import WORDS
 
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 COMPARISON = re.compile(r"[<>]=?|=[<>]")
@@ -62,8 +73,12 @@ CONNECTOR_LEVELS = (
     r"/p|w/p|not\s+w/p",
 )
 CONNECTOR = re.compile("|".join(CONNECTOR_LEVELS), re.IGNORECASE)
-# What only Westlaw writes: its connectors, "&", "%" and the root expander "!".
-WESTLAW = re.compile(r"(?:^|\s)(?:[/+](?:\d+|[sp])|&|%)(?=\s|$)|\w!", re.IGNORECASE)
+# What only Westlaw writes: its connectors, "&", "%", the root expander "!" and "#word" (a
+# "#" before a number is a quantity, as the letters write it: "#60").
+WESTLAW = re.compile(
+    r"(?:^|\s)(?:[/+](?:\d+|[sp])|&|%)(?=\s|$)|\w!|(?:^|[\s(:])#[^\W\d_]", re.IGNORECASE
+)
+EXACT = re.compile(r"#[^\W\d_]")  # Westlaw's "#word": the word as written
 
 
 class QueryError(Exception):
@@ -242,7 +257,7 @@ def side_problem(q: wq.Query) -> str | None:
         return "joins words by AND or NOT (a space is AND)"
     if isinstance(q, wq.Every) or (isinstance(q, PATTERNS) and q.text in ("", "*")):
         return "matches every item"
-    if isinstance(q, (wq.Term, wq.Phrase, *PATTERNS)) and fields_of(q):
+    if isinstance(q, (wq.Term, wq.Phrase, ExactWord, *PATTERNS)) and fields_of(q):
         return None
     return "is not text (a value of a field without sentences)"
 
@@ -360,6 +375,10 @@ def check_syntax(text: str) -> None:
                 f"{comparison.group()!r} at column {at + comparison.start() + 1} compares "
                 "nothing; write it after a field and before a value: decided:<2016, age:>=40"
             )
+        if token.startswith("#") and not re.match(r"#\w", token):
+            raise QueryError(
+                f"# at column {at + 1} takes one word as written, right after it: #knees"
+            )
         negates = token in ("NOT", "-")  # what follows it is negated
         if negates and after is not None and (after == "NOT" or after.startswith("-")):
             raise QueryError(
@@ -459,6 +478,9 @@ class ReadingPlugin:
             if name in BY_NAME and BY_NAME[name].either:
                 group[index] = either_node(node, BY_NAME[name].either)
                 continue
+            if node.has_text and EXACT.match(node.text or ""):
+                group[index] = exact_node(node)
+                continue
             if name in DATE_FIELDS:
                 group[index] = date_node(node)
             elif name in NUMERIC_FIELDS:
@@ -488,6 +510,32 @@ class ReadingPlugin:
 
 
 WildcardNode = plugins.WildcardPlugin.WildcardNode
+
+
+class ExactWordNode(syntax.TextNode):
+    """Westlaw's `#word` on a prose field (spread over the default fields where it names
+    none): connectors.ExactWord."""
+
+    def query(self, parser):
+        if self.fieldname not in MARKED:
+            raise QueryError(
+                f"#{self.text} at {where(self)} is on {self.fieldname}, which has no words "
+                "to take as written; # is for text fields: item, rationale, the citations, "
+                "summary"
+            )
+        (stem,) = prose_terms(self.text)
+        return ExactWord([wq.Term(self.fieldname, stem)], self.text.lower(), self.boost)
+
+
+def exact_node(node) -> ExactWordNode:
+    """`#knees`: "knees" as written, not "knee" nor a drug's other names."""
+    word = node.text[1:]
+    if type(node) is not syntax.WordNode or not WORDS.fullmatch(word) or word.startswith("#"):
+        raise QueryError(
+            f"{node.text} at {where(node)}: # takes one word as written (#knees), not a "
+            "pattern, a phrase or punctuation"
+        )
+    return copied_as(node, ExactWordNode(word))
 
 
 def copied_as(node, made):

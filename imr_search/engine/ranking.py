@@ -86,7 +86,10 @@ class Matches:
 class ArrayQuery(wq.CompoundQuery):
     """A query that only arrays answer (connectors.py): its subqueries and a setting of its
     own, matched in a segment by `matches_in`; Whoosh's own search asks the same of it
-    through `matcher`."""
+    through `matcher`. One that `probes` reads each candidate document's stored text, so
+    inside an AND it is matched last, among what the rest matched (`matches_among`)."""
+
+    probes = False
 
     def __init__(self, subqueries, setting, boost: float = 1.0):
         super().__init__(subqueries, boost=boost)
@@ -112,6 +115,9 @@ class ArrayQuery(wq.CompoundQuery):
         return self.apply(lambda q: q.simplify(ixreader))
 
     def matches_in(self, segment: Segment) -> Matches:
+        raise NotImplementedError
+
+    def matches_among(self, segment: Segment, within: np.ndarray | None) -> Matches:
         raise NotImplementedError
 
     def matcher(self, searcher, context=None):
@@ -270,10 +276,12 @@ class Segment:
             return Matches.empty()
         if isinstance(q, wq.Phrase):
             return self.phrase(q, within)
-        phrases = q.subqueries if type(q) is wq.Or and not q.scale else ()
-        if phrases and all(isinstance(sub, wq.Phrase) for sub in phrases):
-            found = Matches.union([self.phrase(sub, within) for sub in phrases])
-            return found if len(phrases) == 1 else found.boosted(q.boost)
+        if isinstance(q, ArrayQuery) and q.probes:
+            return q.matches_among(self, within)
+        alternatives = q.subqueries if type(q) is wq.Or and not q.scale else ()
+        if alternatives and all(map(read_from_positions, alternatives)):
+            found = Matches.union([self.probed(sub, within) for sub in alternatives])
+            return found if len(alternatives) == 1 else found.boosted(q.boost)
         return self.by_whoosh(q, at=within)
 
     def phrase(self, q: wq.Phrase, within: np.ndarray | None) -> Matches:
@@ -383,9 +391,16 @@ def length_bytes(perdoc, fieldname: str) -> np.ndarray | None:
     return held
 
 
+def read_from_positions(q: wq.Query) -> bool:
+    """Whether `q` is a phrase or a probe: matched among given documents by `probed`."""
+    return isinstance(q, wq.Phrase) or (isinstance(q, ArrayQuery) and q.probes)
+
+
 def has_arrays(q: wq.Query) -> bool:
     """Whether `q` is matched here without stepping through Whoosh's matcher."""
-    if isinstance(q, (wq.Term, TableRange, ArrayQuery)) or q is wq.NullQuery:
+    if isinstance(q, ArrayQuery):
+        return not q.probes
+    if isinstance(q, (wq.Term, TableRange)) or q is wq.NullQuery:
         return True
     if isinstance(q, PATTERNS):
         return q.text not in ("", "*", ".*")

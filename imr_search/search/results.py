@@ -94,6 +94,7 @@ class SearchResult:
     letters: tuple[LetterHits, ...] | None = None  # this page's letters, when asked for
     total_letters: int | None = None
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     filters: tuple[Filter, ...] = ()
 
     def records(self) -> list[dict]:
@@ -117,6 +118,8 @@ class SearchResult:
             summary["letters"] = self.total_letters
         if not self.total:
             summary["suggestions"] = list(self.suggestions)
+        if self.notes:
+            summary["notes"] = list(self.notes)
         return [*found, summary]
 
 
@@ -202,6 +205,7 @@ def search(
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
             filters=filters,
+            notes=query.notes,
         )
 
 

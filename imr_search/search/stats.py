@@ -59,6 +59,7 @@ class StatsResult:
     groups: tuple[Group, ...]  # most items first, "other" last
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
+    notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     filters: tuple[Filter, ...] = ()
 
     def records(self) -> list[dict]:
@@ -79,6 +80,8 @@ class StatsResult:
             summary["filters"] = [str(chosen) for chosen in self.filters]
         if not self.total.items:
             summary["suggestions"] = list(self.suggestions)
+        if self.notes:
+            summary["notes"] = list(self.notes)
         return [*groups, summary]
 
 
@@ -159,7 +162,9 @@ def stats(
             )
         )
     total = counted(upheld | overturned)
-    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested, filters)
+    return StatsResult(
+        text, query.explained, fields, tuple(kept), total, suggested, query.notes, filters
+    )
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
