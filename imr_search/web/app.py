@@ -164,7 +164,9 @@ def create_app(index_dir: Path) -> Flask:
     """The web application over the index at `index_dir`, read afresh for each request (a
     re-indexed folder is seen at once)."""
     app = Flask(__name__, static_folder=None)
-    app.jinja_env.globals.update(marked=marked, SIDEBAR=SIDEBAR, GROUP_FIELDS=GROUP_FIELDS)
+    app.jinja_env.globals.update(
+        marked=marked, Filter=Filter, SIDEBAR=SIDEBAR, GROUP_FIELDS=GROUP_FIELDS
+    )
     app.jinja_env.filters["percent"] = lambda share: f"{share * 100:.1f}"
 
     @app.after_request
@@ -174,10 +176,10 @@ def create_app(index_dir: Path) -> Flask:
             response.headers["Content-Security-Policy"] = PAGE_POLICY
         return response
 
-    def problem(status: int, message: str, asked: Asked | None = None) -> Response:
+    def problem(status: int, message: str) -> Response:
         if is_api():
             return json_response({"error": message}, status)
-        page = render_template("error.html", status=status, message=message, asked=asked)
+        page = render_template("error.html", status=status, message=message)
         return Response(page, status, mimetype="text/html")
 
     @app.errorhandler(Exception)
@@ -232,7 +234,6 @@ def create_app(index_dir: Path) -> Flask:
             result=result,
             glance=glance,
             pages=max(1, math.ceil(result.total / asked.limit)),
-            Filter=Filter,
         )
 
     @app.get("/stats")
