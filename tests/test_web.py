@@ -487,3 +487,14 @@ def test_the_readme_api_example_is_what_the_api_answers(client):
     assert json.loads(answer.replace(str(CORPUS), "/home/me/imr-search/corpus")) == json.loads(
         shown
     )
+
+
+def test_the_other_commands_start_without_the_web_stack():
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, imr_search.cli; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for package in ("flask", "werkzeug", "waitress", "jinja2", "imr_search.web"):
+        assert f"'{package}'" not in imported, package
