@@ -3,12 +3,27 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
-from .results import HIT_COLUMNS, Hit, LetterHits, NotFound, SearchResult, Sort, find_letter, search
+from .results import (
+    HIT_COLUMNS,
+    Filter,
+    Hit,
+    LetterHits,
+    NotFound,
+    SearchResult,
+    Sort,
+    each_hit,
+    find_letter,
+    letter_and_marks,
+    query_problem,
+    search,
+    source_file,
+)
 from .similar import similar
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
     "HIT_COLUMNS",
+    "Filter",
     "Group",
     "Hit",
     "LetterHits",
@@ -19,9 +34,13 @@ __all__ = [
     "Snippet",
     "Sort",
     "StatsResult",
+    "each_hit",
     "find_letter",
+    "letter_and_marks",
+    "query_problem",
     "search",
     "similar",
+    "source_file",
     "stats",
     "wilson_interval",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..engine.query import QueryError, read_query
 from ..engine.snapshot import open_snapshot
 from ..fields import ALIASES, GROUP_FIELDS
-from .results import shown_value
+from .results import Filter, Sort, filtered, ranked, shown_value
 from .suggest import suggestions
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
@@ -60,6 +60,29 @@ class StatsResult:
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
     notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
+    filters: tuple[Filter, ...] = ()
+
+    def records(self) -> list[dict]:
+        """The JSON form, as `stats --format json` writes it: one record a group, then the
+        summary with the totals."""
+        groups = [
+            {"type": "group", "group": group.values, **group.counts.to_dict()}
+            for group in self.groups
+        ]
+        summary = {
+            "type": "summary",
+            "query": self.query,
+            "by": list(self.by),
+            "groups": len(self.groups),
+            **self.total.to_dict(),
+        }
+        if self.filters:
+            summary["filters"] = [str(chosen) for chosen in self.filters]
+        if not self.total.items:
+            summary["suggestions"] = list(self.suggestions)
+        if self.notes:
+            summary["notes"] = list(self.notes)
+        return [*groups, summary]
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -85,18 +108,24 @@ def group_name(name: str) -> str:
     return resolved
 
 
-def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> StatsResult:
-    """Outcome counts and overturn rates of the items matching `text`, grouped by one or two
-    fields; groups of fewer than `minimum` items are folded into one "other" group. An item
-    with two values of a field (two specialties) counts once under each. Items without an
-    outcome (letters whose items could not be read) are left out. Raises QueryError,
-    IndexUnusable."""
+def stats(
+    index_dir: Path,
+    text: str,
+    by: tuple[str, ...],
+    minimum: int = 1,
+    filters: tuple[Filter, ...] = (),
+) -> StatsResult:
+    """Outcome counts and overturn rates of the items matching `text` (and `filters`),
+    grouped by one or two fields; groups of fewer than `minimum` items are folded into one
+    "other" group. An item with two values of a field (two specialties) counts once under
+    each. Items without an outcome (letters whose items could not be read) are left out.
+    Raises QueryError, IndexUnusable."""
     fields = tuple(dict.fromkeys(map(group_name, by)))
     if not 1 <= len(fields) <= 2:
         raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
-        docnums = snapshot.rank(query).docs
+        docnums = filtered(snapshot, ranked(snapshot, query, Sort.relevance), filters).docs
         outcomes = snapshot.groups(docnums, "outcome")
         by_value = [
             labelled_groups(snapshot.groups(docnums, name), name, snapshot.labels)
@@ -133,7 +162,9 @@ def stats(index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1) -> 
             )
         )
     total = counted(upheld | overturned)
-    return StatsResult(text, query.explained, fields, tuple(kept), total, suggested, query.notes)
+    return StatsResult(
+        text, query.explained, fields, tuple(kept), total, suggested, query.notes, filters
+    )
 
 
 def labelled_groups(groups: dict, name: str, labels: dict) -> dict[str, set[int]]:
