@@ -124,12 +124,16 @@ def main() -> None:
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    save_report(f"run-{args.letters}", report, markdown(report))
+
+
+def save_report(name: str, report: dict, text: str) -> None:
+    """benchmarks/results/NAME.json and NAME.md, and the text printed."""
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    name = f"run-{args.letters}"
     (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / f"{name}.md").write_text(markdown(report))
-    print(markdown(report))
+    (out / f"{name}.md").write_text(text)
+    print(text)
 
 
 def markdown(report: dict) -> str:

@@ -33,7 +33,16 @@ from .render import (
     write_stats_json,
     write_watch_json,
 )
-from .search import NotFound, QueryError, Sort, every_hit, find_letter, search, similar_to_file
+from .search import (
+    NotFound,
+    QueryError,
+    Sort,
+    every_hit,
+    find_letter,
+    query_problem,
+    search,
+    similar_to_file,
+)
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -94,7 +103,7 @@ def reported(query_text: str | None = None):
         say(str(exc))
         raise typer.Exit(EXIT_NOTHING) from None
     except QueryError as exc:
-        say(f"query {query_text!r}: {exc}" if query_text is not None else str(exc))
+        say(query_problem(query_text, exc) if query_text is not None else str(exc))
         raise typer.Exit(EXIT_ERROR) from None
     except IndexUnusable as exc:
         say(str(exc))
@@ -519,6 +528,56 @@ def show(
         write_json_lines([letter.to_dict()], sys.stdout)
     else:
         output_console(no_color).print(letter_detail(letter))
+
+
+@app.command()
+def serve(
+    index_dir: IndexOption = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on; any but 127.0.0.1 lets in others on the network."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+    ] = 8765,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default browser.")
+    ] = False,
+) -> None:
+    """A local web page over the index: search with facets, filters and exports, overturn
+    rates as a chart, whole letters, and a JSON API. Read-only; Ctrl-C stops it."""
+    import webbrowser
+
+    from .web import make_server
+    from .web.app import is_loopback
+
+    index_dir = index_dir or default_index_dir()
+    with reported():
+        index_info(index_dir)  # a missing or unusable index is told now, not at each page
+    try:
+        server = make_server(index_dir, host, port)
+    except OSError as exc:
+        say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{server.effective_port}/"
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"serving {index_dir} at {url} (Ctrl-C stops)", markup=False)
+    if not is_loopback(host):
+        say(
+            f"listening on {host}, not on this machine alone: anyone who can reach it "
+            "can read the index"
+        )
+    if open_page:
+        webbrowser.open(url)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 watch_app = typer.Typer(

@@ -4,8 +4,9 @@ parses or searches."""
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from rich import box
@@ -30,8 +31,12 @@ OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
 
 def write_json_lines(records: Iterable[dict], out: IO[str]) -> None:
+    out.writelines(json_lines(records))
+
+
+def json_lines(records: Iterable[dict]) -> Iterator[str]:
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def outcome_text(outcome: str) -> Text:
@@ -233,34 +238,9 @@ def counted(number: int, thing: str) -> str:
 
 
 def write_search_json(result: SearchResult, out: IO[str]) -> None:
-    """JSON Lines: one hit (or letter, with --letters) a line, then one summary. Each line
-    is written as its hit is read, so that an export of every hit holds one at a time."""
-    if result.letters is not None:
-        records = ({"type": "letter", **letter.to_dict()} for letter in result.letters)
-    else:
-        records = ({"type": "hit", **hit.to_dict()} for hit in result.hits)
-    write_json_lines(records, out)
-    summary = {
-        "type": "summary",
-        "query": result.query,
-        "total": result.total,
-        "page": result.page,
-        "limit": result.limit,
-        "facets": result.facets,
-    }
-    if result.letters is not None:
-        summary["letters"] = result.total_letters
-    if not result.total:
-        summary["suggestions"] = list(result.suggestions)
-    if result.notes:
-        summary["notes"] = list(result.notes)
-    with_provenance(summary, result.provenance)
-    write_json_lines([summary], out)
-
-
-def with_provenance(summary: dict, provenance: Provenance | None) -> None:
-    if provenance is not None:
-        summary["provenance"] = provenance.to_dict()
+    """JSON Lines: one hit (or letter, with --letters) a line, then one summary, each line
+    written as its hit is read (an export of every hit holds one at a time)."""
+    write_json_lines(result.records(), out)
 
 
 def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
@@ -287,13 +267,26 @@ def write_search_csv(result: SearchResult, out: IO[str]) -> None:
     """How the rows were obtained (`write_provenance_lines`), a header row, then one row per
     hit (per matching item, letter by letter), each written as its hit is read."""
     write_provenance_lines(result.provenance, out)
-    writer = csv.writer(out)
-    writer.writerow(HIT_COLUMNS)
-    for hit in result.hits:
+    out.writelines(csv_lines(result.hits))
+
+
+def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
+    """The CSV of `hits` a line at a time: a header row, then one row a hit."""
+    line = io.StringIO()
+    writer = csv.writer(line)
+
+    def written(row) -> str:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(row)
+        return line.getvalue()
+
+    yield written(HIT_COLUMNS)
+    for hit in hits:
         row = hit.to_dict()
         for name in ("specialties", "license_states"):
             row[name] = LIST_SEPARATOR.join(row[name])
-        writer.writerow(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
+        yield written(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
 
 
 # ---------------------------------------------------------------- watches
@@ -336,7 +329,7 @@ def write_watch_json(runs, out: IO[str]) -> None:
             "shown": len(run.hits),
             "facets": run.facets,
         }
-        with_provenance(summary, run.provenance)
+        summary["provenance"] = run.provenance.to_dict()
         write_json_lines([summary], out)
 
 
@@ -524,21 +517,7 @@ def rate_text(counts: OutcomeCounts) -> str:
 
 def write_stats_json(result: StatsResult, out: IO[str]) -> None:
     """JSON Lines: one object a group, then one summary with the totals."""
-    records = [{"type": "group", **group.to_dict()} for group in result.groups]
-    summary = {
-        "type": "summary",
-        "query": result.query,
-        "by": list(result.by),
-        "groups": len(result.groups),
-        **result.total.to_dict(),
-        **days_dict(result.total_days),
-    }
-    if not result.total.items:
-        summary["suggestions"] = list(result.suggestions)
-    if result.notes:
-        summary["notes"] = list(result.notes)
-    with_provenance(summary, result.provenance)
-    write_json_lines([*records, summary], out)
+    write_json_lines(result.records(), out)
 
 
 STATS_COLUMNS = ("items", "upheld", "overturned", "rate", "ci_low", "ci_high")

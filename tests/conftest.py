@@ -1,5 +1,6 @@
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,23 @@ def export_rows(text: str) -> list[dict]:
     while lines and lines[0].startswith("#"):
         lines.pop(0)
     return list(csv.DictReader(lines))
+
+
+# What differs from one index and one run to the next in a summary's provenance, as the
+# README's examples show it.
+README_STORE, README_TIME = "store-5083d5e480a5", "2026-12-03T19:21:08+00:00"
+
+
+def as_in_readme(text: str) -> str:
+    """Output with this index's store and this run's time as the README shows them."""
+    text = re.sub(r"store-[0-9a-f]{12}", README_STORE, text)
+    return re.sub(r'"searched_at": "[^"]+"', f'"searched_at": "{README_TIME}"', text)
+
+
+def timeless(value):
+    """A JSON value without its provenance's time: two answers a second apart agree."""
+    if isinstance(value, dict):
+        return {k: timeless(v) for k, v in value.items() if k != "searched_at"}
+    if isinstance(value, list):
+        return [timeless(v) for v in value]
+    return value

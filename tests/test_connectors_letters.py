@@ -234,6 +234,9 @@ def test_a_word_as_written_is_neither_its_other_forms_nor_its_drug(index_dir):
     assert found(index_dir, "medications") > found(index_dir, "#medications")  # stems: medic
     assert found(index_dir, "#cyclobenzaprine") == holding(r"\bcyclobenzaprine\b")
     assert found(index_dir, "cyclobenzaprine") > found(index_dir, "#cyclobenzaprine")  # Flexeril
+    assert found(index_dir, "#l5-s1") == holding(r"(?<![\w#])(?<!\w[-/.])l5-s1(?![-/.]?\w)")
+    assert found(index_dir, "#s1") == holding(r"(?<!\w)s1(?!\w)")  # whole, or a part of one
+    assert found(index_dir, "#s1")
     assert found(index_dir, "#sessions AND outcome:upheld") == {
         item.key
         for item in truth_items()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from imr_search.cli import app
 
-from .conftest import CORPUS, ROOT, truth_rows
+from .conftest import CORPUS, ROOT, as_in_readme, truth_rows
 from .oracles import hybrid_by_bisection, wilson_by_bisection
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -31,18 +31,13 @@ def block_after(command: str) -> str:
     raise AssertionError(f"no README block opens with {command!r}")
 
 
-EXAMPLE_STORE, EXAMPLE_TIME = "store-5083d5e480a5", "2026-12-03T19:21:08+00:00"
-
-
 def printed(index_dir, args: list[str], columns: int) -> str:
     result = CliRunner().invoke(
         app, [*args, "--index", str(index_dir), "--no-color"], env={"COLUMNS": str(columns)}
     )
     assert result.exit_code == 0, result.output
     text = result.stdout.replace(str(CORPUS), "/home/me/imr-search/corpus")
-    # What differs from one index and one run to the next, as the README shows it.
-    text = re.sub(r"store-[0-9a-f]{12}", EXAMPLE_STORE, text)
-    text = re.sub(r'"searched_at": "[^"]+"', f'"searched_at": "{EXAMPLE_TIME}"', text)
+    text = as_in_readme(text)
     return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
 
 

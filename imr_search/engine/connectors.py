@@ -16,6 +16,7 @@ an occurrence is in the sentence whose first word is the last mark at or before 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ from .ranking import (
     places_and_positions,
 )
 from .schema import MARKED, PARAGRAPH, SENTENCE, marks_name
-from .words import WORDS, parts_of
+from .words import JOINERS, WORDS, parts_of
 
 WORD, SENTENCES, PARAGRAPHS = "word", "sentence", "paragraph"
 POSITION_MASK = (1 << POSITION_BITS) - 1
@@ -162,9 +163,13 @@ class ExactWord(ArrayQuery):
         found = segment.matches(stem)
         if within is not None:
             found = found.both(Matches(within, np.zeros(len(within))))
-        keys = exact_keys(segment, stem, self.form, found.docs)
-        held = np.zeros(len(found.docs), dtype=bool)
-        held[keys >> POSITION_BITS] = True
+        if JOINERS.search(self.form):  # "l4-l5": never a part of "l4-l5-s1"; by positions
+            held = np.zeros(len(found.docs), dtype=bool)
+            held[exact_keys(segment, stem, self.form, found.docs) >> POSITION_BITS] = True
+        else:  # a word or a part of one is its stem's there too: a search of the text will do
+            written = re.compile(rf"(?<!\w){re.escape(self.form)}(?!\w)", re.IGNORECASE)
+            texts = (stored_text(segment, doc, stem.fieldname) for doc in found.docs)
+            held = np.fromiter((bool(written.search(text)) for text in texts), dtype=bool)
         return Matches(found.docs[held], found.scores[held]).boosted(self.boost)
 
 
@@ -279,12 +284,17 @@ def exact_keys(segment: Segment, stem: wq.Term, form: str, docs: np.ndarray) -> 
     kept = np.zeros(len(keys), dtype=bool)
     bounds = np.flatnonzero(np.diff(places, prepend=-1)).tolist() + [len(keys)]
     for first, last in zip(bounds, bounds[1:], strict=False):
-        stored = segment.reader.stored_fields(int(docs[places[first]]))
-        words = WORDS.findall(stored.get(stem.fieldname) or "")
+        words = WORDS.findall(stored_text(segment, int(docs[places[first]]), stem.fieldname))
         for at in range(first, last):
             word = words[int(keys[at] & POSITION_MASK)].lower()
             kept[at] = word == form or form in parts_of(word)
     return keys[kept]
+
+
+def stored_text(segment: Segment, doc: int, name: str) -> str:
+    """A document's stored text of the field `name`, as the segment's codec keeps it (not
+    through the reader, which checks every stored field against the schema)."""
+    return segment.reader._perdoc.stored_fields(int(doc)).get(name) or ""
 
 
 def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:

@@ -101,13 +101,35 @@ def save_atomically(path: Path, write, binary: bool) -> None:
 def by_segment(searcher, docnums: np.ndarray):
     """(segment reader, its first document number, `docnums` within it as its own numbers)
     for each segment holding some of `docnums` (the searcher's document numbers)."""
+    for reader, offset, at in segment_places(searcher, docnums):
+        yield reader, offset, docnums[at] - offset
+
+
+def segment_places(searcher, docnums: np.ndarray):
+    """(segment reader, its first document number, the places in `docnums` of its
+    documents) for each segment holding some of `docnums`."""
     leaves = searcher.reader().leaf_readers()
     offsets = np.array([offset for _, offset in leaves])
     segment_of = np.searchsorted(offsets, docnums, side="right") - 1
     for number, (reader, offset) in enumerate(leaves):
-        docs = docnums[segment_of == number] - offset
-        if len(docs):
-            yield reader, offset, docs
+        at = np.flatnonzero(segment_of == number)
+        if len(at):
+            yield reader, offset, at
+
+
+def holding(index_dir: Path, searcher, docnums: np.ndarray, name: str, wanted) -> np.ndarray:
+    """Which of `docnums` hold a value of `name` for which `wanted(value)` is true
+    (`wanted(None)` for those holding none), as a boolean array in their order."""
+    kept = np.zeros(len(docnums), dtype=bool)
+    for reader, offset, at in segment_places(searcher, docnums):
+        table = segment_facet(index_dir, reader, name)
+        rows = table.rows[docnums[at] - offset]
+        chosen = [number for number, value in enumerate(table.values) if wanted(value)]
+        found = np.isin(rows, chosen).any(axis=1)
+        if wanted(None):
+            found |= (rows == NO_VALUE_ID).all(axis=1)
+        kept[at] = found
+    return kept
 
 
 def facet_counts(index_dir: Path, searcher, docnums: np.ndarray, names) -> dict[str, dict]:

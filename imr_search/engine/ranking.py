@@ -146,6 +146,11 @@ class Ranking:
     def hits(self, start: int, stop: int) -> list[WhooshHit]:
         return [self.hit(position) for position in range(start, min(stop, len(self)))]
 
+    def only(self, kept: np.ndarray) -> Ranking:
+        """The matches where the boolean array `kept` is true, in the same order."""
+        scores = None if self.scores is None else self.scores[kept]
+        return Ranking(self.docs[kept], scores, self.results)
+
 
 def ranked(searcher, run: wq.Query, shown: wq.Query) -> Ranking:
     """Every match of `run`, best first (ties in index order); its hits highlight the terms

@@ -15,11 +15,11 @@ from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
 from whoosh.util.times import long_to_datetime
 
 from .documents import letter_record
-from .facets import docs_by_value, facet_counts, with_table_ranges
+from .facets import docs_by_value, facet_counts, holding, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
 from .schema import facet_value
-from .snippets import Snippet, snippet_of
+from .snippets import Snippet, marks_in, snippet_of
 from .store import Opened, StoreFiles, opened_generation
 from .words import WORDS
 
@@ -89,6 +89,11 @@ class Snapshot:
             for doc in held
         }
 
+    def holding(self, docs: np.ndarray, name: str, wanted) -> np.ndarray:
+        """Which of `docs` hold a value of `name` that `wanted(value)` accepts (None: no
+        value), as a boolean array."""
+        return holding(self.store, self.searcher, docs, name, wanted)
+
     def found(self, ranking: Ranking, position: int, snippet_fields: tuple[str, ...] = ()) -> Found:
         """The match at `position`, with its sentence from the first of `snippet_fields`
         the query matched."""
@@ -139,6 +144,19 @@ class Snapshot:
         live = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
         held = self.counts(live, ["decision_date"])["decision_date"]
         return [long_to_datetime(value).date() for value in held if value is not None]
+
+    def marks(self, query: ReadQuery, name: str, text: str) -> tuple[tuple[int, int], ...]:
+        """The spans of `text` holding a word the query searches field `name` for (its
+        patterns expanded to the words this index holds), as a snippet marks them."""
+        reader = self.searcher.reader()
+        field = self.searcher.schema[name]
+        words = {
+            field.from_bytes(term)
+            for leaf in query.parsed.leaves()
+            if leaf.field() == name
+            for _, term in leaf.existing_terms(reader, phrases=True, expand=True)
+        }
+        return marks_in(text, words, field.analyzer) if words else ()
 
     # ------------------------------------------------------------ spelling
 

@@ -70,3 +70,9 @@ def snippet_from(name: str, marked: str) -> Snippet:
             marks.append((len(text), len(text) + len(part)))
         text += part
     return Snippet(name, text.rstrip(), tuple(marks))
+
+
+def marks_in(text: str, words: set[str], analyzer) -> tuple[tuple[int, int], ...]:
+    """The spans of the words of `text` that `analyzer` reads as one of `words`."""
+    tokens = analyzer(text, chars=True, mode="query", removestops=False)
+    return tuple((token.startchar, token.endchar) for token in tokens if token.text in words)

@@ -141,7 +141,61 @@ class SearchResult:
     total_letters: int | None = None
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
     notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
+    filters: tuple[Filter, ...] = ()
     provenance: Provenance | None = None
+
+    def records(self) -> Iterator[dict]:
+        """The JSON form, as `query --format json` writes it: one record a hit (or letter),
+        then the summary; each hit's made as it is read (an export of every hit holds one at
+        a time)."""
+        if self.letters is not None:
+            yield from ({"type": "letter", **letter.to_dict()} for letter in self.letters)
+        else:
+            yield from ({"type": "hit", **hit.to_dict()} for hit in self.hits)
+        summary = {
+            "type": "summary",
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "facets": self.facets,
+        }
+        if self.filters:
+            summary["filters"] = [str(chosen) for chosen in self.filters]
+        if self.letters is not None:
+            summary["letters"] = self.total_letters
+        if not self.total:
+            summary["suggestions"] = list(self.suggestions)
+        if self.notes:
+            summary["notes"] = list(self.notes)
+        if self.provenance is not None:
+            summary["provenance"] = self.provenance.to_dict()
+        yield summary
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The items counted under one value of a facet, as the counts show it ("(none)" and
+    age bands included): a clicked count keeps exactly the items it counted."""
+
+    field: str
+    value: str
+
+    @classmethod
+    def read(cls, text: str) -> Filter:
+        """`FIELD:VALUE`, the field as a user may name it. Raises QueryError."""
+        name, colon, value = text.partition(":")
+        if not colon or not value:
+            raise QueryError(f"filter {text!r}: write FIELD:VALUE, e.g. outcome:Upheld")
+        return cls(facet_name(name.strip()), value)
+
+    def __str__(self) -> str:
+        return f"{self.field}:{self.value}"
+
+
+def query_problem(text: str, problem: QueryError) -> str:
+    """A query that cannot be read, as every interface tells it: the query, then why."""
+    return f"query {text!r}: {problem}"
 
 
 class NotFound(Exception):
@@ -165,9 +219,11 @@ def search(
     sort: Sort = Sort.relevance,
     facets: tuple[str, ...] = (),
     letters: bool = False,
+    filters: tuple[Filter, ...] = (),
 ) -> SearchResult:
-    """The items matching `text`, page `page` of `limit` (letters, with `letters`), and
-    item counts by outcome and by each of `facets`. Raises QueryError, IndexUnusable."""
+    """The items matching `text` (and `filters`), page `page` of `limit` (letters, with
+    `letters`), and item counts by outcome and by each of `facets`. Raises QueryError,
+    IndexUnusable."""
     if limit < 1 or page < 1:
         raise QueryError("--limit and --page start at 1")
     wanted = facets_wanted(facets)
@@ -175,7 +231,7 @@ def search(
     first = (page - 1) * limit
     with open_snapshot(index_dir) as snapshot:
         # Every match (the counts need them all); snippets mark the words as written.
-        ranking = ranked(snapshot, query, sort)
+        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
         counts = facet_counts(snapshot, ranking.docs, wanted)
         if letters:
             grouped, total_letters = letters_on_page(snapshot, ranking, first, limit)
@@ -195,6 +251,7 @@ def search(
             letters=grouped,
             total_letters=total_letters,
             suggestions=() if len(ranking) else suggestions(snapshot, text),
+            filters=filters,
             notes=query.notes,
             provenance=provenance_of(snapshot, text, query.explained),
         )
@@ -202,15 +259,20 @@ def search(
 
 @contextmanager
 def every_hit(
-    index_dir: Path, text: str, *, sort: Sort = Sort.relevance, facets: tuple[str, ...] = ()
+    index_dir: Path,
+    text: str,
+    *,
+    sort: Sort = Sort.relevance,
+    facets: tuple[str, ...] = (),
+    filters: tuple[Filter, ...] = (),
 ) -> Iterator[SearchResult]:
-    """Every item matching `text`, for an export: a result whose `hits` are made one at a
-    time while they are read, from the commit held for the block, so that memory does not
-    grow with their number. Raises QueryError, IndexUnusable."""
+    """Every item matching `text` (and `filters`), for an export: a result whose `hits` are
+    made one at a time while they are read, from the commit held for the block, so that
+    memory does not grow with their number. Raises QueryError, IndexUnusable."""
     wanted = facets_wanted(facets)
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
-        ranking = ranked(snapshot, query, sort)
+        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
         yield SearchResult(
             query=text,
             explained=query.explained,
@@ -221,8 +283,19 @@ def every_hit(
             facets=facet_counts(snapshot, ranking.docs, wanted),
             suggestions=() if len(ranking) else suggestions(snapshot, text),
             notes=query.notes,
+            filters=filters,
             provenance=provenance_of(snapshot, text, query.explained),
         )
+
+
+def each_hit(
+    index_dir: Path, text: str, *, sort: Sort = Sort.relevance, filters: tuple[Filter, ...] = ()
+) -> Iterator[Hit]:
+    """Every item matching `text` (and `filters`) in order, one at a time, from one
+    snapshot held until the last: for exports of all of a search. Raises QueryError,
+    IndexUnusable (before the first item)."""
+    with every_hit(index_dir, text, sort=sort, filters=filters) as result:
+        yield from result.hits
 
 
 def facets_wanted(facets: tuple[str, ...]) -> tuple[str, ...]:
@@ -241,6 +314,17 @@ def facet_counts(snapshot: Snapshot, docs: np.ndarray, wanted: tuple[str, ...]) 
 def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
     newest = None if sort is Sort.relevance else sort is Sort.newest
     return snapshot.rank(query, newest=newest)
+
+
+def filtered(snapshot: Snapshot, ranking: Ranking, filters: tuple[Filter, ...]) -> Ranking:
+    """The matches counted under each filter's value."""
+    for chosen in filters:
+
+        def wanted(value, chosen=chosen) -> bool:
+            return shown_value(chosen.field, value, snapshot.labels) == chosen.value
+
+        ranking = ranking.only(snapshot.holding(ranking.docs, chosen.field, wanted))
+    return ranking
 
 
 def shown_value(name: str, value, labels: dict) -> str:
@@ -321,20 +405,56 @@ def find_letter(index_dir: Path, case: str, item: int | None = None) -> tuple[Le
     """The letter indexed under `case` (with only its item `item`, when given), as it was
     parsed when indexed, and warnings about its source file. Raises NotFound,
     IndexUnusable."""
-    with open_snapshot(index_dir) as snapshot:
-        docs = items_of_case(snapshot, index_dir, case)
-        record = snapshot.letter_record(sorted(docs.values()))
-        manifest = snapshot.manifest()
-    letter = Letter.from_dict(record)
-    path = Path(letter.path)
-    warnings = []
-    if not path.exists():
-        warnings.append(f"its file {path} is no longer there; shown as it was indexed")
-    elif manifest.get(letter.path, {}).get("sha256") != file_digest(path):
-        warnings.append(
-            f"{path} has changed since it was indexed; run `imr-search index` to update"
-        )
+    letter, problem, _ = letter_and_marks(index_dir, case)
+    warnings = [problem] if problem else []
     if item is not None:
         check_item(case, item, [i.position for i in letter.items])
         letter = replace(letter, items=tuple(i for i in letter.items if i.position == item))
     return letter, warnings
+
+
+# The parts of a letter a query's words are marked in: the summary (key 0) and each item's
+# own text (key: its position), by the field that indexes each.
+ITEM_TEXTS = {
+    "item": lambda item: item.item,
+    "rationale": lambda item: item.rationale,
+    "claims_guideline": lambda item: item.claims_guideline.text,
+    "maximus_guideline": lambda item: item.maximus_guideline.text,
+}
+Marks = dict[tuple[int, str], tuple[tuple[int, int], ...]]
+
+
+def letter_and_marks(
+    index_dir: Path, case: str, text: str | None = None
+) -> tuple[Letter, str | None, Marks]:
+    """The letter indexed under `case`, what is wrong with its source file (None when it is
+    the file indexed), and the spans of its texts holding the words query `text` searches
+    each for: (0, "summary") and (item position, field) -> spans. Raises NotFound,
+    QueryError, IndexUnusable."""
+    query = read_query(text) if text else None
+    with open_snapshot(index_dir) as snapshot:
+        docs = items_of_case(snapshot, index_dir, case)
+        letter = Letter.from_dict(snapshot.letter_record(sorted(docs.values())))
+        manifest = snapshot.manifest()
+        marks: Marks = {}
+        if query is not None:
+            marks[0, "summary"] = snapshot.marks(query, "summary", letter.summary or "")
+            for item in letter.items:
+                for name, text_of in ITEM_TEXTS.items():
+                    marks[item.position, name] = snapshot.marks(query, name, text_of(item) or "")
+    path = Path(letter.path)
+    problem = None
+    if not path.is_file():
+        problem = f"its file {path} is no longer there; shown as it was indexed"
+    elif manifest.get(letter.path, {}).get("sha256") != file_digest(path):
+        problem = f"{path} has changed since it was indexed; run `imr-search index` to update"
+    return letter, problem, marks
+
+
+def source_file(index_dir: Path, case: str) -> Path:
+    """The file the letter under `case` was indexed from, when the index's manifest names
+    it and it is unchanged; never another path. Raises NotFound, IndexUnusable."""
+    letter, problem, _ = letter_and_marks(index_dir, case)
+    if problem:
+        raise NotFound(f"{case}: {problem}")
+    return Path(letter.path)

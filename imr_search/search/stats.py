@@ -14,7 +14,16 @@ import numpy as np
 from ..engine.query import QueryError, read_query
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import ALIASES, BY_NAME, GROUP_FIELDS, Kind
-from .results import NO_VALUE, Provenance, provenance_of, shown_value
+from .results import (
+    NO_VALUE,
+    Filter,
+    Provenance,
+    Sort,
+    filtered,
+    provenance_of,
+    ranked,
+    shown_value,
+)
 from .suggest import suggestions
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
@@ -116,8 +125,31 @@ class StatsResult:
     total: OutcomeCounts
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
     notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
+    filters: tuple[Filter, ...] = ()
     provenance: Provenance | None = None
     total_days: dict[str, DaySpread] | None = None  # with --measure days
+
+    def records(self) -> list[dict]:
+        """The JSON form, as `stats --format json` writes it: one record a group, then the
+        summary with the totals."""
+        groups = [{"type": "group", **group.to_dict()} for group in self.groups]
+        summary = {
+            "type": "summary",
+            "query": self.query,
+            "by": list(self.by),
+            "groups": len(self.groups),
+            **self.total.to_dict(),
+            **days_dict(self.total_days),
+        }
+        if self.filters:
+            summary["filters"] = [str(chosen) for chosen in self.filters]
+        if not self.total.items:
+            summary["suggestions"] = list(self.suggestions)
+        if self.notes:
+            summary["notes"] = list(self.notes)
+        if self.provenance is not None:
+            summary["provenance"] = self.provenance.to_dict()
+        return [*groups, summary]
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -164,20 +196,26 @@ def group_name(name: str) -> str:
 
 
 def stats(
-    index_dir: Path, text: str, by: tuple[str, ...], minimum: int = 1, days: bool = False
+    index_dir: Path,
+    text: str,
+    by: tuple[str, ...],
+    minimum: int = 1,
+    filters: tuple[Filter, ...] = (),
+    days: bool = False,
 ) -> StatsResult:
-    """Outcome counts and overturn rates of the items matching `text`, grouped by one or two
-    fields, each group beside the rest of the matching items; groups of fewer than
-    `minimum` items are folded into one "other" group. An item with two values of a field
-    (two specialties) counts once under each. Items without an outcome (letters whose items
-    could not be read) are left out. With `days`, how many days each group's letters took
-    from each of SPANS' dates to the decision. Raises QueryError, IndexUnusable."""
+    """Outcome counts and overturn rates of the items matching `text` (and `filters`),
+    grouped by one or two fields, each group beside the rest of the matching items; groups
+    of fewer than `minimum` items are folded into one "other" group. An item with two values
+    of a field (two specialties) counts once under each. Items without an outcome (letters
+    whose items could not be read) are left out. With `days`, how many days each group's
+    letters took from each of SPANS' dates to the decision. Raises QueryError,
+    IndexUnusable."""
     fields = tuple(dict.fromkeys(map(group_name, by)))
     if not 1 <= len(fields) <= 2:
         raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
-        docnums = snapshot.rank(query).docs
+        docnums = filtered(snapshot, ranked(snapshot, query, Sort.relevance), filters).docs
         outcomes = snapshot.groups(docnums, "outcome")
         by_value = [
             labelled_groups(snapshot.groups(docnums, name), name, snapshot.labels)
@@ -227,6 +265,7 @@ def stats(
         counted(decided),
         suggested,
         query.notes,
+        filters,
         provenance,
         spread_of(decided, spans) if spans is not None else None,
     )

@@ -1,0 +1,499 @@
+"""The web page of `imr-search serve` without a browser: every page and error through
+Flask's test client, on a real index of the sample corpus; its JSON answers against the
+command line's own; the `serve` command itself as a process."""
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from imr_search.cli import app as cli_app
+from imr_search.indexer import index_paths
+from imr_search.search import Filter
+from imr_search.web import create_app
+from imr_search.web.app import is_loopback
+
+from .conftest import CORPUS, ROOT, as_in_readme, export_rows, timeless
+from .oracles import facet_key, truth_items
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from query_speed import FACETS, QUERIES  # noqa: E402
+
+MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return create_app(index_dir).test_client()
+
+
+def cli_json(*args: str) -> tuple[list[dict], int, str]:
+    result = CliRunner().invoke(cli_app, list(args))
+    assert "Traceback" not in result.output
+    records = [timeless(json.loads(line)) for line in result.stdout.splitlines()]
+    return records, result.exit_code, result.stderr
+
+
+def api(client, path: str, **params) -> tuple[int, dict]:
+    response = client.get(path, query_string=params)
+    assert response.mimetype == "application/json"
+    return response.status_code, timeless(response.get_json())
+
+
+# ---------------------------------------------------------------- the JSON API is the CLI's
+
+
+@pytest.mark.parametrize("query", [texts[0] for texts in QUERIES])
+def test_api_search_answers_what_the_command_line_does(client, index_dir, query):
+    facets = [f for name in FACETS for f in ("--facet", name)]
+    records, _, _ = cli_json("query", query, "--index", str(index_dir), "--format", "json", *facets)
+    status, answer = api(client, "/api/search", q=query, facet=list(FACETS))
+    assert status == 200
+    assert answer == {"hits": records[:-1], "summary": records[-1]}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"page": "2", "limit": "20", "sort": "-decided"},
+        {"page": "3", "limit": "7", "sort": "decided"},
+        {"limit": "3", "letters": "1"},
+    ],
+)
+def test_api_search_pages_and_sorts_as_the_command_line(client, index_dir, options):
+    args = ["query", "*", "--index", str(index_dir), "--format", "json"]
+    for name in ("page", "limit", "sort"):
+        if name in options:
+            args += [f"--{name}", options[name]]
+    if "letters" in options:
+        args.append("--letters")
+    records, _, _ = cli_json(*args)
+    status, answer = api(client, "/api/search", q="*", **options)
+    assert status == 200
+    assert answer == {"hits": records[:-1], "summary": records[-1]}
+
+
+@pytest.mark.parametrize("by", [["category"], ["specialty", "year"]])
+def test_api_stats_answers_what_the_command_line_does(client, index_dir, by):
+    groups = [f for name in by for f in ("--by", name)]
+    records, _, _ = cli_json("stats", "*", "--index", str(index_dir), "--format", "json", *groups)
+    status, answer = api(client, "/api/stats", q="*", by=by)
+    assert status == 200
+    assert answer == {"groups": records[:-1], "summary": records[-1]}
+
+
+def test_api_letter_is_the_record_show_prints(client, index_dir):
+    records, _, _ = cli_json("show", "CM16-0230651", "--index", str(index_dir), "--format", "json")
+    status, answer = api(client, "/api/letter/CM16-0230651")
+    assert status == 200
+    assert answer == records[0]
+
+
+@pytest.mark.parametrize(
+    "query", ['"unclosed', "mri AND", "bogus:field", "decided:16", "(mri", "mri -", ""]
+)
+def test_a_bad_query_is_400_with_the_command_lines_message(client, index_dir, query):
+    _, exit_code, stderr = cli_json("query", query, "--index", str(index_dir))
+    assert exit_code == 2
+    status, answer = api(client, "/api/search", q=query)
+    assert status == 400
+    assert f"imr-search: {answer['error']}" == stderr.strip()
+    if query:  # the page shows the same message, its box keeping the query
+        page = client.get("/", query_string={"q": query})
+        assert page.status_code == 400
+        assert escaped(answer["error"]) in page.text
+
+
+def escaped(text: str) -> str:
+    """`text` as an autoescaping template writes it."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&#34;")
+        .replace("'", "&#39;")
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/letter/CM99-0000000", "/api/search?q=*&facet=bogus", "/api/stats?q=*&by=outcome"],
+)
+def test_api_errors_are_json(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert set(response.get_json()) == {"error"}
+
+
+# ---------------------------------------------------------------- filters
+
+
+def truth_count(field: str, value: str) -> int:
+    """Items of the sample letters with `value` in `field`, from the truth rows."""
+    items = truth_items()
+    if field == "outcome":
+        return sum(item.outcome == value for item in items)
+    return sum(facet_key(value) in map(facet_key, item.row[field]) for item in items)
+
+
+@pytest.mark.parametrize("field", ["outcome", "specialty", "license_state"])
+def test_each_facet_value_filters_to_the_items_it_counts(client, field):
+    truth_field = {"specialty": "specialties", "license_state": "license_states"}.get(field, field)
+    _, everything = api(client, "/api/search", q="*", facet=field)
+    assert everything["summary"]["facets"][field]
+    for value, count in everything["summary"]["facets"][field].items():
+        _, narrowed = api(client, "/api/search", q="*", filter=f"{field}:{value}")
+        assert narrowed["summary"]["total"] == count == truth_count(truth_field, value), value
+
+
+def test_filters_and_together_and_with_the_query(client):
+    _, answer = api(
+        client,
+        "/api/search",
+        q="*",
+        filter=["outcome:Overturned", "specialty:Occupational Medicine"],
+        limit="100",
+    )
+    expected = [
+        item.key
+        for item in truth_items()
+        if item.outcome == "Overturned" and "Occupational Medicine" in item.row["specialties"]
+    ]
+    assert sorted((h["case"], h["item_no"]) for h in answer["hits"]) == sorted(expected)
+    assert answer["summary"]["filters"] == [
+        "outcome:Overturned",
+        "specialty:Occupational Medicine",
+    ]
+
+
+def test_none_counts_and_filters_the_items_without_a_value(client):
+    _, everything = api(client, "/api/search", q="*", facet="drug")
+    without = everything["summary"]["facets"]["drug"]["(none)"]
+    _, narrowed = api(client, "/api/search", q="*", filter="drug:(none)", limit="100")
+    assert narrowed["summary"]["total"] == without
+    assert all(hit["drug"] is None for hit in narrowed["hits"])
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_filter_value_round_trips_whatever_it_holds(value):
+    assert Filter.read(str(Filter("specialty", value))) == Filter("specialty", value)
+
+
+@pytest.mark.parametrize(
+    "value", ['Say "hi", & bye', "a,b;c", "100% <b>x</b>", "Hospice & Palliative Medicine"]
+)
+def test_a_filter_value_reaches_the_page_and_its_links_exactly(client, value):
+    page = client.get("/", query_string={"filter": f"specialty:{value}"})
+    assert page.status_code == 200
+    assert f"specialty: {escaped(value)}" in page.text  # the chip
+    removal = re.search(r'<a href="([^"]*)" aria-label="Remove filter', page.text).group(1)
+    assert "filter=" not in removal.replace("&amp;", "&")
+    # A link the page makes for another value keeps this one as it was written.
+    link = re.search(r'<a href="(/\?[^"]*filter=[^"]*)" data-facet="outcome"', page.text)
+    if link:  # (a value no item holds counts nothing, and offers no more links)
+        again = client.get(link.group(1).replace("&amp;", "&"))
+        assert f"specialty: {escaped(value)}" in again.text
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_the_search_page_shows_hits_facets_and_the_outcome_at_a_glance(client):
+    page = client.get("/", query_string={"q": "exacerbation"})
+    assert page.status_code == 200
+    _, answer = api(client, "/api/search", q="exacerbation", facet=["specialty"])
+    total = answer["summary"]["total"]
+    assert f'<dd id="total">{total}</dd>' in page.text
+    for hit in answer["hits"][:10]:
+        assert f"{hit['case']} #{hit['item_no']}</a>" in page.text
+    marks = MARK.findall(page.text)
+    assert marks and all(re.fullmatch(r"(?i)exacerbations?", mark) for mark in marks)
+    for name in ("outcome", "specialty", "license_state", "category", "year"):
+        assert f'id="facet-{name}"' in page.text
+    upheld = answer["summary"]["facets"]["outcome"].get("Upheld", 0)
+    assert f"<dt>upheld</dt><dd>{upheld}</dd>" in page.text
+    assert 'class="outcome upheld">Upheld</span>' in page.text  # the outcome in words
+
+
+def test_the_search_page_pages(client):
+    first = client.get("/", query_string={"q": "*"}).text
+    assert "page 1 of 4" in first and 'rel="next"' in first
+    second = client.get("/", query_string={"q": "*", "page": "2"}).text
+    _, answer = api(client, "/api/search", q="*", page="2", limit="20")
+    for hit in answer["hits"]:
+        assert f"{hit['case']} #{hit['item_no']}</a>" in second
+    assert 'rel="prev"' in second and 'start="21"' in second
+
+
+def test_everything_a_user_typed_is_escaped(client):
+    hostile = '<script>alert("x")</script>'
+    for path in ("/", "/stats"):
+        page = client.get(path, query_string={"q": hostile, "filter": f"category:{hostile}"})
+        assert "<script>" not in page.text
+        assert "&lt;script&gt;" in page.text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_the_stats_page_draws_the_rates_it_lists(client):
+    page = client.get("/stats", query_string={"q": "", "by": ["specialty", ""], "min": "3"})
+    assert page.status_code == 200
+    _, answer = api(client, "/api/stats", q="*", by="specialty", min="3")
+    assert "<svg" in page.text
+    for group in answer["groups"]:
+        value = escaped(group["group"]["specialty"])
+        assert f'<td class="group">{value}</td>' in page.text
+        assert f"<td>{group['items']}</td><td>{group['upheld']}</td>" in page.text
+    # one bar a group and the total, each as long as its rate on the chart's scale
+    bars = re.findall(r'<rect x="300" y="\d+" width="([\d.]+)"', page.text)
+    rates = [g["rate"] for g in answer["groups"]] + [answer["summary"]["rate"]]
+    assert [float(width) for width in bars] == [round(rate * 360, 1) for rate in rates]
+
+
+def test_the_letter_page_marks_the_querys_words(client):
+    _, record = api(client, "/api/letter/000_9dd21c29f48658d3")
+    page = client.get("/letter/000_9dd21c29f48658d3", query_string={"q": "exacerbation"})
+    assert page.status_code == 200
+    own_texts = [
+        text
+        for item in record["items"]
+        for text in (
+            item["item"],
+            item["rationale"],
+            item["claims_guideline"]["text"],
+            item["maximus_guideline"]["text"],
+        )
+    ]
+    expected = sum(len(re.findall(r"(?i)\bexacerbations?\b", text)) for text in own_texts)
+    marks = MARK.findall(page.text)
+    assert expected and len(marks) == expected
+    assert all(re.fullmatch(r"(?i)exacerbations?", mark) for mark in marks)
+    for item in record["items"]:
+        assert f'id="item-{item["position"]}"' in page.text
+    assert 'href="/letter/000_9dd21c29f48658d3/source"' in page.text
+    assert 'href="/similar/000_9dd21c29f48658d3/1"' in page.text
+
+
+def test_the_summary_is_marked_only_when_named(client):
+    def summary_marks(query: str) -> list[str]:
+        page = client.get("/letter/CM16-0219557", query_string={"q": query}).text
+        return MARK.findall(re.search(r"summary-heading.*?</section>", page, re.S).group())
+
+    _, record = api(client, "/api/letter/CM16-0219557")
+    expected = re.findall(r"(?i)\bradiculopathy\b", record["summary"])
+    assert expected and summary_marks("summary:radiculopathy") == expected
+    assert summary_marks("radiculopathy") == []
+
+
+def test_the_similar_page_lists_what_similar_finds(client, index_dir):
+    records, _, _ = cli_json(
+        "similar", "CM16-0238035#5", "--index", str(index_dir), "--format", "json"
+    )
+    page = client.get("/similar/CM16-0238035/5")
+    assert page.status_code == 200
+    for hit in records[:-1]:
+        assert f"{hit['case']} #{hit['item_no']}</a>" in page.text
+
+
+def test_the_source_file_is_the_indexed_file(client):
+    response = client.get("/letter/CM16-0230651/source")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data == (CORPUS / "CM16-0230651.pdf").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/letter/CM99-0000000", 404),
+        ("/letter/CM99-0000000/source", 404),
+        ("/similar/CM16-0230651/99", 404),
+        ("/no/such/page", 404),
+        ("/?page=0", 400),
+        ("/?page=two", 400),
+        ("/?limit=5000", 400),
+        ("/?sort=sideways", 400),
+        ("/?filter=nocolon", 400),
+        ("/?filter=bogus:x", 400),
+        ("/stats?by=outcome", 400),
+        ("/stats?min=-1", 400),
+        ("/export.csv?q=%22open", 400),
+    ],
+)
+def test_errors_answer_their_status_and_a_message(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert 'role="alert"' in response.text
+    assert "Traceback" not in response.text
+
+
+def test_only_reading_is_allowed(client):
+    assert client.post("/", data={"q": "x"}).status_code == 405
+    assert client.delete("/api/letter/CM16-0230651").status_code == 405
+
+
+def test_an_unforeseen_error_is_500_without_detail(index_dir):
+    broken = create_app(index_dir)
+    broken.config["INDEX"] = None  # not a folder: the library fails in a way nobody foresaw
+    response = broken.test_client().get("/api/search", query_string={"q": "mri"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal error"}
+    page = broken.test_client().get("/", query_string={"q": "mri"})
+    assert page.status_code == 500 and "internal error" in page.text
+    assert "Traceback" not in page.text and "NoneType" not in page.text
+
+
+# ---------------------------------------------------------------- exports
+
+
+def test_the_exports_hold_every_hit_of_the_search(client, index_dir):
+    records, _, _ = cli_json(
+        "query", "*", "--index", str(index_dir), "--format", "json", "--limit", "1000"
+    )
+    hits = records[:-1]
+    assert len(hits) == len(truth_items())
+    exported = client.get("/export.jsonl", query_string={"q": ""})
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    assert [json.loads(line) for line in exported.text.splitlines()] == hits
+    table = list(csv.DictReader(io.StringIO(client.get("/export.csv").text)))
+    assert [(row["case"], int(row["item_no"])) for row in table] == [
+        (hit["case"], hit["item_no"]) for hit in hits
+    ]
+
+
+def test_an_export_follows_the_filters_and_sort(client, index_dir):
+    args = ("query", "*", "--index", str(index_dir), "--format", "csv", "--limit", "1000")
+    whole = CliRunner().invoke(cli_app, [*args, "--sort", "-decided"]).stdout
+    expected = [r for r in export_rows(whole) if r["outcome"] == "Overturned"]
+    exported = client.get(
+        "/export.csv", query_string={"sort": "-decided", "filter": "outcome:Overturned"}
+    )
+    assert list(csv.DictReader(io.StringIO(exported.text))) == expected
+
+
+# ---------------------------------------------------------------- the live index
+
+
+def test_a_new_commit_is_served_without_a_restart(tmp_path):
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    texts = sorted(CORPUS.glob("*.txt"))
+    for path in texts[:3]:
+        shutil.copy(path, letters)
+    folder = tmp_path / "ix"
+    index_paths([letters], folder)
+    client = create_app(folder).test_client()
+    _, before = api(client, "/api/search", q="*")
+    shutil.copy(texts[3], letters)
+    index_paths([letters], folder)
+    _, after = api(client, "/api/search", q="*")
+    added = [item for item in truth_items() if item.case == texts[3].stem]
+    assert after["summary"]["total"] == before["summary"]["total"] + len(added) > 0
+
+
+def test_a_changed_or_gone_file_is_not_served(tmp_path):
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    source = shutil.copy(CORPUS / "000_9dd21c29f48658d3.txt", letters)
+    folder = tmp_path / "ix"
+    index_paths([letters], folder)
+    client = create_app(folder).test_client()
+    served = client.get("/letter/000_9dd21c29f48658d3/source")
+    assert served.status_code == 200 and served.data == Path(source).read_bytes()
+    Path(source).write_text("changed since it was indexed", encoding="utf-8")
+    assert client.get("/letter/000_9dd21c29f48658d3/source").status_code == 404
+    page = client.get("/letter/000_9dd21c29f48658d3")
+    assert page.status_code == 200 and "has changed since it was indexed" in page.text
+    Path(source).unlink()
+    assert client.get("/letter/000_9dd21c29f48658d3/source").status_code == 404
+    assert "is no longer there" in client.get("/letter/000_9dd21c29f48658d3").text
+
+
+# ---------------------------------------------------------------- the command
+
+
+def serve_process(index_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`imr-search serve` on a free port, and the first line it prints."""
+    command = [str(Path(sys.executable).with_name("imr-search")), "serve"]
+    process = subprocess.Popen(
+        [*command, "--index", str(index_dir), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, process.stdout.readline()
+
+
+def test_serve_listens_on_this_machine_alone_by_default(index_dir):
+    process, line = serve_process(index_dir)
+    try:
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/) ", line).group(1)
+        with urllib.request.urlopen(url + "api/search?q=mri", timeout=30) as response:
+            assert json.load(response)["summary"]["total"] > 0
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "anyone" not in process.stderr.read()
+
+
+def test_serve_says_so_when_others_can_reach_it(index_dir):
+    process, line = serve_process(index_dir, "--host", "0.0.0.0")
+    try:
+        assert "http://0.0.0.0:" in line
+        time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "anyone who can reach it can read the index" in process.stderr.read()
+
+
+def test_serve_refuses_a_folder_without_an_index(tmp_path):
+    result = CliRunner().invoke(cli_app, ["serve", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "imr-search index" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+    ],
+)
+def test_loopback_addresses(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_the_readme_api_example_is_what_the_api_answers(client):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command, shown = re.search(
+        r"```\n(curl '[^']*/api/search\?[^']*')\n(.*?)\n```", readme
+    ).groups()
+    query = command.split("?", 1)[1].rstrip("'")
+    answer = client.get("/api/search?" + query).text
+    answer = as_in_readme(answer.replace(str(CORPUS), "/home/me/imr-search/corpus"))
+    assert json.loads(answer) == json.loads(shown)
+
+
+def test_the_other_commands_start_without_the_web_stack():
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, imr_search.cli; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for package in ("flask", "werkzeug", "waitress", "jinja2", "imr_search.web"):
+        assert f"'{package}'" not in imported, package
