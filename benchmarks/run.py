@@ -12,7 +12,9 @@ On N synthetic letters (benchmarks/synthetic.py) it reports:
   SQLite FTS5 (benchmarks/query_speed.py), with the first (cold) run of each query apart;
 - the wall time of the `imr-search query` command end to end (a new process each time).
 Results go to benchmarks/results/run-N.{json,md}. Needs the `bench` extra; `--no-peers`
-measures imr-search alone.
+measures imr-search alone. `--scale` runs nothing: it fits each figure of the saved runs
+against N (build time, index size, peak memory, each query) and projects it to 400,000,
+1,000,000 and 1,700,000 letters, in benchmarks/results/scale.{json,md}.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -84,7 +88,15 @@ def main() -> None:
         action="store_false",
         help="imr-search alone (for the largest corpora: the peers take longer than it)",
     )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead of a run, fit each figure of the runs in benchmarks/results against N",
+    )
     args = parser.parse_args()
+    if args.scale:
+        save_report("scale", *scale_report(RESULTS))
+        return
     work = Path(tempfile.mkdtemp(prefix="imr-bench-"))
     report: dict = {
         "letters": args.letters,
@@ -98,6 +110,7 @@ def main() -> None:
         report["parse_letters_per_s"] = round(parse_speed(paths[:PARSE_SAMPLE]), 1)
         ours = measure("imr-search", letters, work / "imr-search", args.jobs)
         ours["items_per_s"] = round(ours["items"] / ours["seconds"], 1)
+        ours["size_mb"] = round(folder_bytes(work / "imr-search") / 2**20, 1)
         report["items"] = ours["items"]
         report["index"] = {"imr-search": ours}
         if args.peers:
@@ -127,9 +140,74 @@ def main() -> None:
     save_report(f"run-{args.letters}", report, markdown(report))
 
 
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+# ---------------------------------------------------------------- cost against N
+
+PROJECTED = (400_000, 1_000_000, 1_700_000)  # the whole state: about 1.7 million letters
+
+
+def scale_report(folder: Path) -> tuple[dict, str]:
+    """Each figure of the runs saved in `folder` (run-N.json), fitted as a power of N
+    (least squares on logarithms: cost = a * N^b) and projected to the whole state's size.
+    Two runs make a line through both; more show how well the curve holds."""
+    runs = sorted(
+        (json.loads(path.read_text()) for path in folder.glob("run-*.json")),
+        key=lambda run: run["letters"],
+    )
+    figures: dict[str, list[tuple[int, float]]] = {}
+
+    def add(name: str, letters: int, value) -> None:
+        if value is not None:
+            figures.setdefault(name, []).append((letters, float(value)))
+
+    for run in runs:
+        n, ours = run["letters"], run["index"]["imr-search"]
+        add("build s", n, ours["seconds"])
+        add("peak MB", n, ours["peak_mb"])
+        add("index MB", n, ours.get("size_mb"))
+        add("query p50 ms (all)", n, run["query"]["summary"]["imr-search"]["p50_ms"])
+        add("query p95 ms (all)", n, run["query"]["summary"]["imr-search"]["p95_ms"])
+        for row in run["query"]["queries"]:
+            add(f"`{row['query']}` p50 ms", n, row["imr-search"]["p50_ms"])
+    fits = {}
+    for name, points in figures.items():
+        if len({n for n, _ in points}) < 2:
+            continue
+        slope, intercept = np.polyfit(*np.log([[n for n, _ in points], [v for _, v in points]]), 1)
+        fits[name] = {
+            "measured": {str(n): v for n, v in points},
+            "exponent": round(float(slope), 3),
+            "projected": {str(n): round(float(np.exp(intercept) * n**slope), 1) for n in PROJECTED},
+        }
+    report = {"runs": [run["letters"] for run in runs], "fits": fits}
+    return report, scale_markdown(report)
+
+
+def scale_markdown(report: dict) -> str:
+    lines = [
+        f"Cost against N letters, fitted as a * N^b over the runs of "
+        f"{', '.join(f'{n:,}' for n in report['runs'])} letters (each a single run, on a "
+        "machine that may have been shared: see each run's own report):",
+        "",
+        "| figure | measured | b | " + " | ".join(f"{n:,}" for n in PROJECTED) + " |",
+        "| --- | --- | --- |" + " --- |" * len(PROJECTED),
+    ]
+    for name, fit in report["fits"].items():
+        measured = ", ".join(f"{int(n):,}: {v:.4g}" for n, v in fit["measured"].items())
+        projected = " | ".join(f"{fit['projected'][str(n)]:g}" for n in PROJECTED)
+        lines.append(f"| {name} | {measured} | {fit['exponent']} | {projected} |")
+    return "\n".join(lines) + "\n"
+
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
 def save_report(name: str, report: dict, text: str) -> None:
     """benchmarks/results/NAME.json and NAME.md, and the text printed."""
-    out = ROOT / "benchmarks" / "results"
+    out = RESULTS
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / f"{name}.md").write_text(text)

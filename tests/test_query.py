@@ -508,6 +508,17 @@ ERRORS = [
     ("mri age:>", "'>' at column 9 compares nothing"),
     ("NOT NOT mri", "NOT at column 1 negates a negation"),
     ("mri NOT -knee", "NOT at column 5 negates a negation"),
+    ("decided:9999", "decision_date:9999 at column 9: a year from 1900 to 2100"),
+    ("decided:<0001", "decision_date:0001 at column 10: a year from 1900 to 2100"),
+    ("decided:[2016 TO 9999-12-31]", "a year from 1900 to 2100"),
+    ("decided:{9999 TO *]", "a year from 1900 to 2100"),
+    ("age:99999999999", "age:99999999999 at column 5 is past the numbers it holds"),
+    ("mri~3", "mri~ at column 1: a word finds its typos 2 letters off at most"),
+    ("# knee", "# at column 1 takes one word as written"),
+    ('#"knee"', "# at column 1 takes one word as written"),
+    ("#knee*", "# takes one word as written"),
+    ("outcome:#upheld", "# is for text fields"),
+    (":not w/3 AND pain", "w/3 at column 6 needs a side before it and one after it"),
 ]
 
 

@@ -223,6 +223,8 @@ class ConnectorGroup(syntax.GroupNode):
         if connector.unit == WORD and connector.distance < 1:
             raise QueryError(f"{spelling} at {at}: a distance is 1 word or more")
         sides = [node.query(parser) for node in self.nodes]
+        if len(sides) != 2:  # what check_syntax cannot see: ":not w/3" has no left side
+            raise QueryError(f"{spelling} at {at} needs a side before it and one after it")
         for side, name in zip(sides, ("left", "right"), strict=True):
             problem = side_problem(side)
             if problem:
@@ -474,6 +476,12 @@ class ReadingPlugin:
                 self.read_values(parser, node)
                 continue
             node = group[index] = self.read_pattern(node)
+            if isinstance(node, FuzzyNode) and node.maxdist > MOST_TYPOS:
+                raise QueryError(
+                    f"{node.text}~ at {where(node)}: a word finds its typos "
+                    f"{MOST_TYPOS} letters off at most (~1 or ~{MOST_TYPOS}); more would find "
+                    "other words"
+                )
             name = getattr(node, "fieldname", None)
             if name in BY_NAME and BY_NAME[name].either:
                 group[index] = either_node(node, BY_NAME[name].either)
@@ -510,6 +518,8 @@ class ReadingPlugin:
 
 
 WildcardNode = plugins.WildcardPlugin.WildcardNode
+FuzzyNode = FuzzyTermPlugin.FuzzyTermNode
+MOST_TYPOS = 2  # Lucene's cap too: "mri~3" finds every three-letter word
 
 
 class ExactWordNode(syntax.TextNode):
@@ -571,11 +581,17 @@ def check_numbers(node) -> None:
         values = [node.text]
     else:
         raise QueryError(f"{node.fieldname} at {where(node)} takes a number or a range")
+    field = make_parser().schema[node.fieldname]
     for value in values:
         if not re.fullmatch(r"-?\d+", value):
             raise QueryError(
                 f"{node.fieldname}:{value} at {where(node)} is not a whole number; "
                 f"write e.g. {node.fieldname}:40 or {node.fieldname}:[40 TO 60]"
+            )
+        if not field.min_value <= int(value) <= field.max_value:
+            raise QueryError(
+                f"{node.fieldname}:{value} at {where(node)} is past the numbers it holds "
+                f"({field.min_value} to {field.max_value})"
             )
 
 
@@ -656,9 +672,17 @@ def date_node(node) -> DateRangeNode:
     return made
 
 
+# Years a date may name: the letters' (from 2013) and the injuries before them.
+YEARS = range(1900, 2101)
+
+
 def date_span(text: str, node) -> tuple[datetime, datetime]:
     """The first and last instant a year, a month or a day names."""
     parts = date_parts(" ".join(text.strip('"').lower().split()))
+    if parts and parts[0] not in YEARS:
+        raise QueryError(
+            f"{node.fieldname}:{text} at {where(node)}: a year from {YEARS[0]} to {YEARS[-1]}"
+        )
     try:
         if parts is None:
             raise ValueError
