@@ -10,47 +10,27 @@ import time
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from .fields import BY_NAME, GROUP_FIELDS
-from .indexer import IndexUnusable, default_index_dir, index_info, index_paths
-from .render import (
-    letter_detail,
-    print_check_report,
-    print_letters,
-    print_search_result,
-    print_stats,
-    print_watch_runs,
-    print_watches,
-    write_citations,
-    write_json_lines,
-    write_search_csv,
-    write_search_json,
-    write_stats_csv,
-    write_stats_json,
-    write_watch_json,
-)
-from .search import (
-    NotFound,
-    QueryError,
-    Sort,
-    every_hit,
-    find_letter,
-    query_problem,
-    search,
-    similar_to_file,
-)
-from .search import similar as similar_to
-from .search import stats as stats_of
+from .sorting import Sort
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# A command imports what it uses when it runs, so that `--help` imports no engine and a
+# JSON query no rich tables, PDF library or parser (benchmarks/startup.py measures it).
 
 app = typer.Typer(
     help="Search California workers' compensation Independent Medical Review decisions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help, as click writes it: rich's would import rich for every `--help` (0.5 s
+    # against 0.1 s), and it reads "[default: ...]" in a help text as markup.
+    rich_markup_mode=None,
 )
 
 
@@ -88,15 +68,16 @@ class HitFormat(StrEnum):
 
 def say(message: str) -> None:
     """One line on stderr, as every problem is told."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"imr-search: {message}", markup=False
-    )
+    print(f"imr-search: {message}", file=sys.stderr, flush=True)
 
 
 @contextmanager
 def reported(query_text: str | None = None):
     """The library's refusals as one line on stderr and the exit status each calls for:
     1 for what is not there, 2 for a bad query or an unusable index."""
+    from .engine.store import IndexUnusable
+    from .search import NotFound, QueryError, query_problem
+
     try:
         yield
     except NotFound as exc:
@@ -146,7 +127,11 @@ def parse(
     Every file is parsed even when others fail; each failure is one line on stderr, and
     the exit status is 2 when any file failed.
     """
-    from .letters import find_letter_files, read_letter_or_reason  # the PDF library: here
+    from rich.console import Console
+
+    from .export import write_json_lines
+    from .letters import find_letter_files, read_letter_or_reason
+    from .render import print_check_report, print_letters
 
     if check:
         from .letters.check import check_files
@@ -175,7 +160,7 @@ def parse(
 
 IndexOption = Annotated[
     Path | None,
-    typer.Option("--index", help="Index folder \\[default: ./index, or $IMR_SEARCH_INDEX]."),
+    typer.Option("--index", help="Index folder [default: ./index, or $IMR_SEARCH_INDEX]."),
 ]
 
 
@@ -189,7 +174,7 @@ def index(
         typer.Option(
             "--jobs",
             "-j",
-            help="Writer processes for 1,000 files or more \\[default: one per core].",
+            help="Writer processes for 1,000 files or more [default: one per core].",
             show_default=False,
             min=0,
         ),
@@ -202,6 +187,7 @@ def index(
     the rest skipped. The same letter reached twice (by case number, or by content where
     it has none) is indexed once.
     """
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -210,6 +196,8 @@ def index(
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+
+    from .indexer import index_paths
 
     index_dir = index_dir or default_index_dir()
     console = Console(highlight=False, soft_wrap=True)
@@ -275,6 +263,10 @@ def print_index_report(report, console: Console) -> None:
 @app.command()
 def info(index_dir: IndexOption = None) -> None:
     """What an index holds: letters, items, decision dates, size, schema version."""
+    from rich.console import Console
+
+    from .indexer import index_info
+
     with reported():
         facts = index_info(index_dir or default_index_dir())
     console = Console(highlight=False)
@@ -313,7 +305,15 @@ FormatOption = Annotated[
 
 
 def output_console(no_color: bool) -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, no_color=no_color or None, soft_wrap=False)
+
+
+def default_index_dir() -> Path:
+    from .engine.store import default_index_dir as from_the_environment
+
+    return from_the_environment()
 
 
 @app.command()
@@ -354,6 +354,8 @@ def query(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    from .search import search
+
     if every:
         export_every_hit(query_text, index_dir, sort, facet, letters, format, explain)
     with reported(query_text):
@@ -375,6 +377,8 @@ def query(
 def export_every_hit(query_text, index_dir, sort, facet, letters, format, explain) -> None:
     """`query --all`: every hit as CSV, JSON Lines or citations, each written as it is
     read."""
+    from .search import every_hit
+
     if letters or format is HitFormat.table:
         say("--all writes every item as --format csv, json or cite, without --letters")
         raise typer.Exit(EXIT_ERROR)
@@ -387,29 +391,36 @@ def export_every_hit(query_text, index_dir, sort, facet, letters, format, explai
         if explain:
             say(f"query read as: {result.explained}")
         say_reading(result)
-        write_as(format, True, result, HIT_WRITERS, result.total)
+        write_as(format, True, result, HITS, result.total)
 
 
-HIT_WRITERS = (write_search_json, write_search_csv, print_search_result, write_citations)
+HITS, STATS = "hits", "stats"  # what a result holds, for `write_as`
 
 
 def write_result(result, format: HitFormat, no_color: bool) -> None:
     """Hits as asked, then the exit status: 0 when something matched, else 1."""
-    write_as(format, no_color, result, HIT_WRITERS, found=result.total > 0)
+    write_as(format, no_color, result, HITS, found=result.total > 0)
 
 
-def write_as(format, no_color: bool, result, writers, found: bool) -> None:
-    """`result` through the (json, csv, table[, cite]) writer `format` asks for; then exit
-    0 when something was `found`, else 1."""
-    to_json, to_csv, to_table, *to_cite = writers
-    if format == "json":
-        to_json(result, sys.stdout)
-    elif format == "csv":
-        to_csv(result, sys.stdout)
-    elif format == "cite":
-        to_cite[0](result, sys.stdout)
+def write_as(format, no_color: bool, result, holds: str, found: bool) -> None:
+    """`result` (HITS or STATS) as `format` asks: a rich table, or lines for programs;
+    then exit 0 when something was `found`, else 1."""
+    if format == "table":
+        from .render import print_search_result, print_stats
+
+        table = {HITS: print_search_result, STATS: print_stats}[holds]
+        table(result, output_console(no_color))
     else:
-        to_table(result, output_console(no_color))
+        from . import export
+
+        lines = {
+            (HITS, "json"): export.write_search_json,
+            (HITS, "csv"): export.write_search_csv,
+            (HITS, "cite"): export.write_citations,
+            (STATS, "json"): export.write_stats_json,
+            (STATS, "csv"): export.write_stats_csv,
+        }
+        lines[holds, format](result, sys.stdout)
     raise typer.Exit(EXIT_OK if found else EXIT_NOTHING)
 
 
@@ -451,6 +462,8 @@ def stats(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    from .search import stats as stats_of
+
     with reported(query_text):
         result = stats_of(
             index_dir or default_index_dir(),
@@ -460,8 +473,7 @@ def stats(
             days=measure is Measure.days,
         )
     say_reading(result)
-    writers = (write_stats_json, write_stats_csv, print_stats)
-    write_as(format, no_color, result, writers, found=result.total.items > 0)
+    write_as(format, no_color, result, STATS, found=result.total.items > 0)
 
 
 @app.command()
@@ -495,6 +507,9 @@ def similar(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    from .search import similar as similar_to
+    from .search import similar_to_file
+
     if (reference is None) == (document is None):
         say("similar takes CASE[#ITEM] or --file PATH (one of them)")
         raise typer.Exit(EXIT_ERROR)
@@ -520,13 +535,19 @@ def show(
 ) -> None:
     """Show a whole letter as parsed: dates, reviewer, summary, each item's outcome,
     guidelines and rationale, and its source file."""
+    from .search import find_letter
+
     with reported():
         letter, warnings = find_letter(index_dir or default_index_dir(), case, item)
     for warning in warnings:
         say(f"warning: {warning}")
     if format is ParseFormat.json:
+        from .export import write_json_lines
+
         write_json_lines([letter.to_dict()], sys.stdout)
     else:
+        from .render import letter_detail
+
         output_console(no_color).print(letter_detail(letter))
 
 
@@ -550,6 +571,9 @@ def serve(
     rates as a chart, whole letters, and a JSON API. Read-only; Ctrl-C stops it."""
     import webbrowser
 
+    from rich.console import Console
+
+    from .indexer import index_info
     from .web import make_server
     from .web.app import is_loopback
 
@@ -583,6 +607,7 @@ def serve(
 watch_app = typer.Typer(
     help="Saved searches that report the items of newly indexed letters.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(watch_app, name="watch")
 
@@ -598,6 +623,8 @@ def watch_add(
 ) -> None:
     """Save a search: its query is checked as `query` checks it, and from now on `watch run`
     reports the matching items of letters indexed after this."""
+    from rich.console import Console
+
     from .search.watch import add_watch
 
     with reported(query_text):
@@ -608,6 +635,9 @@ def watch_add(
 @watch_app.command("list")
 def watch_list(index_dir: IndexOption = None) -> None:
     """The saved searches, with when each was added and last run."""
+    from rich.console import Console
+
+    from .render import print_watches
     from .search.watch import list_watches
 
     with reported():
@@ -652,8 +682,12 @@ def watch_run(
     if not runs:
         say("no watches to run; add one with `imr-search watch add NAME QUERY`")
     if format is ParseFormat.json:
+        from .export import write_watch_json
+
         write_watch_json(runs, sys.stdout)
     else:
+        from .render import print_watch_runs
+
         print_watch_runs(runs, output_console(no_color))
     raise typer.Exit(EXIT_OK if any(run.new for run in runs) else EXIT_NOTHING)
 
@@ -670,8 +704,13 @@ for registered in [*app.registered_commands, *watch_app.registered_commands]:
 
 def main() -> None:
     """The console script: the app, with any unforeseen error as one line, not a traceback."""
+    from .whoosh_pin import WrongWhoosh
+
     try:
         app()
+    except WrongWhoosh as exc:  # found when a command first imports the engine
+        say(str(exc))
+        sys.exit(EXIT_ERROR)
     except Exception as exc:  # noqa: BLE001
         say(f"internal error ({type(exc).__name__}: {exc})")
         sys.exit(EXIT_ERROR)

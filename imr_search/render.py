@@ -1,13 +1,9 @@
-"""Output: letters and search results as JSON Lines, CSV or rich tables. Nothing here
-parses or searches."""
+"""Output for a terminal: letters, search results, statistics and watches as rich tables
+and panels (export.py writes them for other programs). Nothing here parses or searches."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Iterator
-from typing import IO
+from collections.abc import Iterable
 
 from rich import box
 from rich.console import Console, Group
@@ -17,26 +13,14 @@ from rich.text import Text
 
 from .letters.models import OVERTURNED, UPHELD, Letter
 from .search import (
-    HIT_COLUMNS,
     Hit,
     OutcomeCounts,
-    Provenance,
     SearchResult,
     Snippet,
     StatsResult,
 )
-from .search.stats import days_dict
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
-
-
-def write_json_lines(records: Iterable[dict], out: IO[str]) -> None:
-    out.writelines(json_lines(records))
-
-
-def json_lines(records: Iterable[dict]) -> Iterator[str]:
-    for record in records:
-        yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def outcome_text(outcome: str) -> Text:
@@ -127,7 +111,6 @@ def letter_detail(letter: Letter) -> Group:
 # ---------------------------------------------------------------- search results
 
 MARK_STYLE = "bold reverse"
-LIST_SEPARATOR = "; "
 
 
 def snippet_text(snippet: Snippet) -> Text:
@@ -237,58 +220,6 @@ def counted(number: int, thing: str) -> str:
     return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
 
 
-def write_search_json(result: SearchResult, out: IO[str]) -> None:
-    """JSON Lines: one hit (or letter, with --letters) a line, then one summary, each line
-    written as its hit is read (an export of every hit holds one at a time)."""
-    write_json_lines(result.records(), out)
-
-
-def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
-    """A CSV export's opening lines, each starting with "#" (read as comments by pandas'
-    `comment="#"`, R's `comment.char`): how its rows were obtained."""
-    if provenance is None:
-        return
-    index = provenance.to_dict()["index"]
-    lines = (
-        ("query", provenance.query),
-        ("read as", provenance.read_as),
-        (
-            "index",
-            f"{index['store']} generation {index['generation']}, "
-            f"{index['letters']} letters, {index['items']} items",
-        ),
-        ("searched at", provenance.to_dict()["searched_at"]),
-    )
-    for label, value in lines:
-        out.write(f"# {label}: {' '.join(str(value).split())}\n")
-
-
-def write_search_csv(result: SearchResult, out: IO[str]) -> None:
-    """How the rows were obtained (`write_provenance_lines`), a header row, then one row per
-    hit (per matching item, letter by letter), each written as its hit is read."""
-    write_provenance_lines(result.provenance, out)
-    out.writelines(csv_lines(result.hits))
-
-
-def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
-    """The CSV of `hits` a line at a time: a header row, then one row a hit."""
-    line = io.StringIO()
-    writer = csv.writer(line)
-
-    def written(row) -> str:
-        line.seek(0)
-        line.truncate()
-        writer.writerow(row)
-        return line.getvalue()
-
-    yield written(HIT_COLUMNS)
-    for hit in hits:
-        row = hit.to_dict()
-        for name in ("specialties", "license_states"):
-            row[name] = LIST_SEPARATOR.join(row[name])
-        yield written(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
-
-
 # ---------------------------------------------------------------- watches
 
 
@@ -311,28 +242,6 @@ def print_watch_runs(runs, console: Console) -> None:
             console.print(facet_table(name, counts, run.new))
 
 
-def write_watch_json(runs, out: IO[str]) -> None:
-    """JSON Lines: each watch's new hits, each with the time its letter was first indexed,
-    then one line for the watch: how many are new, how many shown, counts, provenance."""
-    for run in runs:
-        hits = (
-            {"type": "hit", "watch": run.watch.name, **new.hit.to_dict(), "indexed": new.indexed}
-            for new in run.hits
-        )
-        write_json_lines(hits, out)
-        summary = {
-            "type": "watch",
-            "name": run.watch.name,
-            "query": run.watch.query,
-            "since": run.watch.seen,
-            "new": run.new,
-            "shown": len(run.hits),
-            "facets": run.facets,
-        }
-        summary["provenance"] = run.provenance.to_dict()
-        write_json_lines([summary], out)
-
-
 def print_watches(watches, console: Console) -> None:
     """`watch list`: one line a watch."""
     if not watches:
@@ -346,36 +255,6 @@ def print_watches(watches, console: Console) -> None:
 
 
 # ---------------------------------------------------------------- citations
-
-# The months as a brief abbreviates them (The Bluebook, table T12).
-MONTHS = (
-    "Jan.", "Feb.", "Mar.", "Apr.", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.",
-)  # fmt: skip
-
-
-def brief_date(day) -> str:
-    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
-
-
-def citation(hit: Hit) -> str:
-    """A hit as a brief cites it: the case number, "IMR Final Determination", the decision
-    date, the item and its outcome, and the matching sentence quoted (its own double quotes
-    made single, as a quotation within a quotation)."""
-    # A letter is keyed by its case number where it has one (indexer.letter_key); else it
-    # goes by its file's name, which is no case number.
-    case = f"Case No. {hit.case}" if hit.letter_key == hit.case else hit.case
-    decided = f" ({brief_date(hit.decision_date)})" if hit.decision_date else ""
-    quoted = hit.snippet.text.replace('"', "'").replace("“", "‘").replace("”", "’")
-    return (
-        f"{case}, IMR Final Determination{decided}, item {hit.item_no}, {hit.item}: "
-        f'{hit.outcome} ("{quoted}").'
-    )
-
-
-def write_citations(result: SearchResult, out: IO[str]) -> None:
-    """One citation a hit, a line each, written as each hit is read."""
-    for hit in result.hits:
-        out.write(citation(hit) + "\n")
 
 
 # ---------------------------------------------------------------- outcome statistics
@@ -513,42 +392,6 @@ def rate_text(counts: OutcomeCounts) -> str:
         return ""
     low, high = counts.interval
     return f"{counts.rate:.1%} ({low * 100:.1f}–{high * 100:.1f})"
-
-
-def write_stats_json(result: StatsResult, out: IO[str]) -> None:
-    """JSON Lines: one object a group, then one summary with the totals."""
-    write_json_lines(result.records(), out)
-
-
-STATS_COLUMNS = ("items", "upheld", "overturned", "rate", "ci_low", "ci_high")
-VERSUS_REST_COLUMNS = (
-    "rest_items",
-    "rest_overturned",
-    "rest_rate",
-    "difference",
-    "difference_low",
-    "difference_high",
-    "query",
-)
-SPREAD_COLUMNS = ("letters", "q1", "median", "q3")
-
-
-def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
-    """How the rows were obtained (`write_provenance_lines`), a header row, one row a
-    group, then a total row; a group's days as columns `received_median` and the like."""
-    write_provenance_lines(result.provenance, out)
-    writer = csv.writer(out)
-    spans = list(result.total_days or {})
-    days = [f"{span}_{column}" for span in spans for column in SPREAD_COLUMNS]
-    writer.writerow([*result.by, *STATS_COLUMNS, *VERSUS_REST_COLUMNS, *days])
-    rows = [(list(g.values.values()), g.to_dict()) for g in result.groups]
-    total = result.total.to_dict() | days_dict(result.total_days)
-    rows.append((["total"] * len(result.by), total))
-    for values, shown in rows:
-        for span in spans:
-            shown |= {f"{span}_{c}": v for c, v in shown[f"days_{span}"].items()}
-        numbers = [shown.get(c) for c in (*STATS_COLUMNS, *VERSUS_REST_COLUMNS, *days)]
-        writer.writerow([*values, *("" if n is None else n for n in numbers)])
 
 
 def print_check_report(report, console: Console) -> None:

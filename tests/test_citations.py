@@ -168,7 +168,7 @@ def test_provenance_follows_the_index_through_a_new_commit(tmp_path):
 def test_every_month_is_abbreviated_as_a_brief_does():
     from datetime import date
 
-    from imr_search.render import brief_date
+    from imr_search.export import brief_date
 
     for month, abbreviation in BLUEBOOK_MONTHS.items():
         assert brief_date(date(2017, month, 9)) == f"{abbreviation} 9, 2017"

@@ -90,14 +90,14 @@ COMMANDS = ["parse", "index", "query", "stats", "similar", "show", "info"]
 def test_help_wraps_its_paragraphs_at_the_screen_width(width, command):
     """Each line of a help paragraph is filled: the next line's first word did not fit."""
     shown = run(width, command, "--help")
-    prose = shown.split("Usage:")[1].split("╭")[0].splitlines()[1:]
+    prose = re.split(r"\n(?:Arguments|Options):", shown.split("Usage:")[1])[0].splitlines()[1:]
     paragraphs = [[]]
     for line in prose:
         if line.strip():
             paragraphs[-1].append(line.strip())
         elif paragraphs[-1]:
             paragraphs.append([])
-    text_width = width - 2  # the help's margins
+    text_width = width - 4  # click's help: two columns left free, the prose indented by two
     for lines in paragraphs:
         for line, following in itertools.pairwise(lines):
             assert len(line) + 1 + len(following.split()[0]) > text_width, (line, following)

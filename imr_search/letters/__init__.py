@@ -8,11 +8,11 @@ from dataclasses import replace
 from operator import attrgetter
 from pathlib import Path
 
-from .clean import clean_text
-from .enrich import enrich_letter
 from .extract import SUFFIXES, Extracted, ExtractError, read_text
 from .models import Letter
-from .parse import NOT_A_LETTER, parse_letter
+
+# The parser and the enrichment are imported where a letter is read (read_letter,
+# read_document): a query needs the drug table and the models, not the parser.
 
 
 class LetterError(Exception):
@@ -46,6 +46,9 @@ def extracted_text(path: Path) -> Extracted:
 
 def read_letter(path: Path) -> Letter:
     """The parsed and enriched letter in a file. Raises LetterError."""
+    from .enrich import enrich_letter
+    from .parse import NOT_A_LETTER, parse_letter
+
     extracted = extracted_text(path)
     letter = parse_letter(extracted.text, path)
     if NOT_A_LETTER in letter.warnings:
@@ -57,6 +60,10 @@ def read_document(path: Path) -> tuple[str, Letter | None]:
     """Any document (a UR denial, a request for authorization, a physician's report, an
     IMR letter) read as letters are: its clean text, and the letter it is, when it is an
     IMR letter whose items could be read. Raises LetterError."""
+    from .clean import clean_text
+    from .enrich import enrich_letter
+    from .parse import NOT_A_LETTER, parse_letter
+
     extracted = extracted_text(path)
     letter = parse_letter(extracted.text, path)
     if NOT_A_LETTER in letter.warnings or not letter.items:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +18,10 @@ from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
 from ..letters import file_digest
 from ..letters.models import Letter
+from ..sorting import Sort
 from .suggest import suggestions
 
 NO_VALUE = "(none)"
-
-
-class Sort(StrEnum):
-    relevance = "relevance"
-    decided = "decided"  # oldest first
-    newest = "-decided"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from ..engine.query import QueryError
 from ..engine.schema import COMMON_WORDS, prose_terms
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import FIELDS, Kind
-from ..indexer import letter_key
 from ..letters import LetterError, read_document
 from ..letters.enrich import categorise, find_drug
 from .results import (
@@ -120,6 +119,8 @@ def similar_to_file(index_dir: Path, path: Path, *, limit: int = 10) -> SearchRe
     authorization, a physician's report: its most telling words in each field's terms, and
     the drugs and kind of treatment it names). Raises UnreadableDocument, NotFound,
     IndexUnusable."""
+    from ..indexer import letter_key  # the indexer's machinery: for documents alone
+
     try:
         text, letter = read_document(path)
     except LetterError as exc:

@@ -20,9 +20,9 @@ from flask import Flask, Response, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..engine.store import IndexUnusable
+from ..export import csv_lines, json_lines
 from ..fields import GROUP_FIELDS
 from ..letters.models import OVERTURNED, UPHELD
-from ..render import csv_lines, json_lines
 from ..search import (
     Filter,
     NotFound,
