@@ -4,10 +4,10 @@ import csv
 
 import pytest
 
+from imr_search.letters.drugs import drug_names
 from imr_search.letters.enrich import (
     CATEGORIES,
     categorise,
-    drug_table,
     find_dose,
     find_drug,
     find_quantity,
@@ -49,7 +49,7 @@ def test_drug(item, drug, drug_class):
 
 
 def test_drug_table_is_large_and_consistent():
-    by_name, _ = drug_table()
+    by_name = drug_names()
     generics = {drug.generic for drug in by_name.values()}
     assert len(generics) >= 150
     classes = {drug.drug_class for drug in by_name.values()}
@@ -65,9 +65,9 @@ def test_drug_table_is_large_and_consistent():
         "triptan",
     ):
         assert needed in classes
-    from imr_search.letters import enrich
+    from importlib import resources
 
-    path = enrich.resources.files("imr_search.letters").joinpath("data/drugs.csv")
+    path = resources.files("imr_search.letters").joinpath("data/drugs.csv")
     with path.open(encoding="utf-8") as f:
         names = [
             n.lower()

@@ -32,7 +32,12 @@ def packages(modules: set[str]) -> set[str]:
 
 ENGINE = {"numpy", "whoosh"}
 TERMINAL = {"rich"}
-READING = {"pypdfium2", "imr_search.letters.parse", "imr_search.indexer"}
+READING = {
+    "pypdfium2",
+    "imr_search.letters.parse",
+    "imr_search.letters.enrich",
+    "imr_search.indexer",
+}
 
 
 def test_help_imports_no_engine_and_no_rich():

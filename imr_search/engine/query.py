@@ -45,7 +45,7 @@ from whoosh.qparser import (
 from whoosh.util.times import long_to_datetime
 
 from ..fields import ALIASES, BY_NAME, DATE_FIELDS, DEFAULT_FIELDS, NUMERIC_FIELDS, QUERY_FIELDS
-from ..letters.enrich import drug_table
+from ..letters.drugs import drug_names
 from ..letters.states import state_name
 from .connectors import (
     PARAGRAPHS,
@@ -722,7 +722,7 @@ def date_parts(text: str) -> tuple[int, int | None, int | None] | None:
 @cache
 def names_by_generic() -> dict[str, tuple[str, ...]]:
     """Each generic's one-word names (generic, brands, spellings) as a query can hold them."""
-    by_name, _ = drug_table()
+    by_name = drug_names()
     names: dict[str, list[str]] = {}
     for name, drug in by_name.items():
         if " " not in name:
@@ -731,13 +731,13 @@ def names_by_generic() -> dict[str, tuple[str, ...]]:
 
 
 def generic_name(text: str) -> str:
-    drug = drug_table()[0].get(text.strip().lower())
+    drug = drug_names().get(text.strip().lower())
     return drug.generic if drug else text
 
 
 def drug_names_node(node):
     """A bare drug name -> any of its names in the text, or its generic in `drug`."""
-    drug = drug_table()[0].get(node.text.lower())
+    drug = drug_names().get(node.text.lower())
     if drug is None:
         return node
     words = [syntax.WordNode(name) for name in names_by_generic()[drug.generic]]

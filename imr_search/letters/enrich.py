@@ -6,12 +6,11 @@ treatment category, and both guideline citations read into sources, sections and
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache, lru_cache
-from importlib import resources
 
+from .drugs import Drug, drug_names
 from .models import Citation, Item, Letter
 
 CATEGORIES = (
@@ -51,26 +50,12 @@ def enrich_item(item: Item) -> Item:
 # ---------------------------------------------------------------- drugs
 
 
-@dataclass(frozen=True)
-class Drug:
-    generic: str
-    drug_class: str
-
-
 @cache
-def drug_table() -> tuple[dict[str, Drug], re.Pattern]:
-    """Every name (generic, brand, alternate spelling) lower-cased, and one pattern for all."""
-    by_name: dict[str, Drug] = {}
-    with (
-        resources.files("imr_search.letters").joinpath("data/drugs.csv").open(encoding="utf-8") as f
-    ):
-        for row in csv.DictReader(f):
-            drug = Drug(row["generic"], row["drug_class"])
-            for name in [row["generic"], *row["names"].split("|")]:
-                by_name[name.strip().lower()] = drug
-    names = sorted(by_name, key=len, reverse=True)  # longest first: "Voltaren Gel" > "Voltaren"
-    pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.I)
-    return by_name, pattern
+def drug_pattern() -> re.Pattern:
+    """One pattern for every name of the drug table, the longest first ("Voltaren Gel"
+    before "Voltaren")."""
+    names = sorted(drug_names(), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.I)
 
 
 COMPOUND_HINT = re.compile(r"%|\bcompound|\bcream\b|\bgel\b|\bointment\b|\bgrams?\b|\d\s*g\b", re.I)
@@ -79,7 +64,7 @@ COMPOUND_HINT = re.compile(r"%|\bcompound|\bcream\b|\bgel\b|\bointment\b|\bgrams
 @lru_cache(maxsize=4096)  # items are named the same way in letter after letter
 def find_drug(text: str) -> tuple[str | None, str | None]:
     """(generic, class) of the drug an item names; compounds get all their generics."""
-    by_name, pattern = drug_table()
+    by_name, pattern = drug_names(), drug_pattern()
     found: list[Drug] = []
     for match in pattern.finditer(text):
         drug = by_name[match.group().lower()]

@@ -10,7 +10,6 @@ from ..engine.schema import COMMON_WORDS, prose_terms
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import FIELDS, Kind
 from ..letters import LetterError, read_document
-from ..letters.enrich import categorise, find_drug
 from .results import (
     NotFound,
     SearchResult,
@@ -120,6 +119,7 @@ def similar_to_file(index_dir: Path, path: Path, *, limit: int = 10) -> SearchRe
     the drugs and kind of treatment it names). Raises UnreadableDocument, NotFound,
     IndexUnusable."""
     from ..indexer import letter_key  # the indexer's machinery: for documents alone
+    from ..letters.enrich import categorise, find_drug
 
     try:
         text, letter = read_document(path)

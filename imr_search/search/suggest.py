@@ -9,7 +9,7 @@ import re
 from ..engine.query import OPERATORS
 from ..engine.snapshot import Snapshot
 from ..fields import DEFAULT_FIELDS
-from ..letters.enrich import drug_table
+from ..letters.drugs import drug_names
 
 # The words a user typed for the default fields: not a field's value, an operator, a
 # pattern or a phrase (a phrase's words are looked at one by one all the same).
@@ -24,7 +24,7 @@ def suggestions(snapshot: Snapshot, text: str) -> tuple[str, ...]:
     for word in TYPED_WORD.findall(text):
         if word in NOT_WORDS or snapshot.knows_word(word, DEFAULT_FIELDS):
             continue
-        drugs = difflib.get_close_matches(word.lower(), drug_table()[0], n=MOST, cutoff=0.8)
+        drugs = difflib.get_close_matches(word.lower(), drug_names(), n=MOST, cutoff=0.8)
         for suggestion in [*drugs, *snapshot.spelled_like(word, DEFAULT_FIELDS, MOST)]:
             if suggestion not in found and suggestion != word.lower():
                 found.append(suggestion)
