@@ -498,3 +498,13 @@ def test_the_other_commands_start_without_the_web_stack():
     ).stdout
     for package in ("flask", "werkzeug", "waitress", "jinja2", "imr_search.web"):
         assert f"'{package}'" not in imported, package
+
+
+@pytest.mark.parametrize("query", ["mri NOT knee", "mri -knee", "mri ANDNOT knee"])
+def test_the_letter_page_marks_no_word_the_query_excludes(client, query):
+    page = client.get("/letter/CM17-0019120", query_string={"q": query})
+    _, record = api(client, "/api/letter/CM17-0019120")
+    own_text = " ".join(item["item"] + " " + item["rationale"] for item in record["items"])
+    assert re.search(r"(?i)\bknee\b", own_text) and re.search(r"(?i)\bmri\b", own_text)
+    marks = MARK.findall(page.text)
+    assert marks and all(re.fullmatch(r"(?i)mri", mark) for mark in marks), set(marks)

@@ -35,6 +35,20 @@ class Found:
     snippet: Snippet | None  # None where no field was asked for it
 
 
+def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """The leaves of `q` an item is found by: not those under a NOT, nor the excluded side
+    of an ANDNOT."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_leaves(q.a)
+    elif q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from positive_leaves(child)
+
+
 @contextmanager
 def open_snapshot(index_dir: Path) -> Iterator[Snapshot]:
     """The index as of its newest commit, held for the block. Raises IndexUnusable."""
@@ -134,12 +148,13 @@ class Snapshot:
 
     def marks(self, query: ReadQuery, name: str, text: str) -> tuple[tuple[int, int], ...]:
         """The spans of `text` holding a word the query searches field `name` for (its
-        patterns expanded to the words this index holds), as a snippet marks them."""
+        patterns expanded to the words this index holds), as a snippet marks them: never a
+        word the query leaves out."""
         reader = self.searcher.reader()
         field = self.searcher.schema[name]
         words = {
             field.from_bytes(term)
-            for leaf in query.parsed.leaves()
+            for leaf in positive_leaves(query.parsed)
             if leaf.field() == name
             for _, term in leaf.existing_terms(reader, phrases=True, expand=True)
         }
