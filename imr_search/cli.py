@@ -29,7 +29,7 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
-from .search import NotFound, QueryError, Sort, find_letter, query_problem, search
+from .search import NotFound, QueryError, Sort, find_letter, query_problem, read_reference, search
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -407,7 +407,8 @@ def similar(
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
     with reported():
-        result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
+        case, item = read_reference(reference)
+        result = similar_to(index_dir or default_index_dir(), case, item, limit=limit)
     write_result(result, format, no_color)
 
 

@@ -195,7 +195,8 @@ def test_a_filter_value_round_trips_whatever_it_holds(value):
 )
 def test_a_filter_value_reaches_the_page_and_its_links_exactly(client, value):
     page = client.get("/", query_string={"filter": f"specialty:{value}"})
-    assert page.status_code == 200
+    # (a value no item holds is refused, the page still showing it as written)
+    assert page.status_code == (200 if truth_count("specialties", value) else 400)
     assert f"specialty: {escaped(value)}" in page.text  # the chip
     removal = re.search(r'<a href="([^"]*)" aria-label="Remove filter', page.text).group(1)
     assert "filter=" not in removal.replace("&amp;", "&")
@@ -508,3 +509,63 @@ def test_the_letter_page_marks_no_word_the_query_excludes(client, query):
     assert re.search(r"(?i)\bknee\b", own_text) and re.search(r"(?i)\bmri\b", own_text)
     marks = MARK.findall(page.text)
     assert marks and all(re.fullmatch(r"(?i)mri", mark) for mark in marks), set(marks)
+
+
+@pytest.mark.parametrize(
+    "written, field, value",
+    [
+        ("outcome:upheld", "outcome", "Upheld"),
+        ("OUTCOME:overturned", "outcome", "Overturned"),
+        ("state:california", "license_states", "California"),
+        ("specialty:occupational   medicine", "specialties", "Occupational Medicine"),
+    ],
+)
+def test_a_filter_matches_its_value_in_any_case_and_spacing(client, written, field, value):
+    status, answer = api(client, "/api/search", q="*", filter=written)
+    assert status == 200
+    assert answer["summary"]["total"] == truth_count(field, value) > 0
+
+
+@pytest.mark.parametrize("written", ["outcome:Bogus", "year:abc", "specialty:Astrology"])
+def test_a_filter_value_no_item_has_is_refused_with_the_values(client, written):
+    status, answer = api(client, "/api/search", q="*", filter=written)
+    assert status == 400
+    field = written.split(":")[0]
+    _, everything = api(client, "/api/search", q="*", facet=field)
+    values = list(everything["summary"]["facets"][field])
+    assert written.split(":")[1] in answer["error"]
+    assert all(value in answer["error"] for value in values[:5])
+    page = client.get("/", query_string={"filter": written})
+    assert page.status_code == 400 and escaped(answer["error"]) in page.text
+
+
+def test_a_filter_value_this_search_lacks_is_no_error(client):
+    _, answer = api(client, "/api/search", q="*", filter="outcome:Upheld")
+    upheld_cases = {hit["case"] for hit in answer["hits"]}
+    overturned_only = [
+        item.case
+        for item in truth_items()
+        if item.outcome == "Overturned" and item.case not in upheld_cases
+    ]
+    status, narrowed = api(
+        client, "/api/search", q=f"case:{overturned_only[0]}", filter="outcome:Upheld"
+    )
+    assert status == 200 and narrowed["summary"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/stats?q=*",
+        "/api/stats?q=*&by=outcome",
+        "/api/search?q=mri&facet=bogus",
+        "/api/search?q=mri&filter=nocolon",
+        "/api/search?q=mri&filter=outcome:Bogus",
+        "/similar/CM16-0230651%2399/1",
+    ],
+)
+def test_a_parameters_error_does_not_blame_the_query(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    message = response.get_json()["error"] if path.startswith("/api/") else response.text
+    assert "query &#39;" not in message and not message.startswith("query '"), message

@@ -140,10 +140,13 @@ class Snapshot:
         keys = reader.column_reader("letter_key")
         return len({keys[doc] for doc in reader.all_doc_ids()}), self.searcher.doc_count()
 
+    def live_docs(self) -> np.ndarray:
+        """Every document of the index (not those deleted)."""
+        return np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
+
     def decision_dates(self) -> list:
         """The dates letters were decided on, each once."""
-        live = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
-        held = self.counts(live, ["decision_date"])["decision_date"]
+        held = self.counts(self.live_docs(), ["decision_date"])["decision_date"]
         return [long_to_datetime(value).date() for value in held if value is not None]
 
     def marks(self, query: ReadQuery, name: str, text: str) -> tuple[tuple[int, int], ...]:

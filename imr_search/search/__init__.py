@@ -9,6 +9,7 @@ from .results import (
     Hit,
     LetterHits,
     NotFound,
+    ParameterError,
     SearchResult,
     Sort,
     each_hit,
@@ -18,7 +19,7 @@ from .results import (
     search,
     source_file,
 )
-from .similar import similar
+from .similar import read_reference, similar
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LetterHits",
     "NotFound",
     "OutcomeCounts",
+    "ParameterError",
     "QueryError",
     "SearchResult",
     "Snippet",
@@ -38,6 +40,7 @@ __all__ = [
     "find_letter",
     "letter_and_marks",
     "query_problem",
+    "read_reference",
     "search",
     "similar",
     "source_file",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..engine.query import QueryError, ReadQuery, read_query
 from ..engine.ranking import Ranking
+from ..engine.schema import facet_value
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
@@ -19,6 +20,12 @@ from ..letters.models import Letter
 from .suggest import suggestions
 
 NO_VALUE = "(none)"
+VALUES_LISTED = 12  # of a facet's values, in a message saying which it has
+
+
+class ParameterError(QueryError):
+    """A search's parameter other than its query (a filter, a facet, a grouping, a page)
+    cannot be read; the message names it, and says nothing of the query."""
 
 
 class Sort(StrEnum):
@@ -136,7 +143,7 @@ class Filter:
         """`FIELD:VALUE`, the field as a user may name it. Raises QueryError."""
         name, colon, value = text.partition(":")
         if not colon or not value:
-            raise QueryError(f"filter {text!r}: write FIELD:VALUE, e.g. outcome:Upheld")
+            raise ParameterError(f"filter {text!r}: write FIELD:VALUE, e.g. outcome:Upheld")
         return cls(facet_name(name.strip()), value)
 
     def __str__(self) -> str:
@@ -144,7 +151,10 @@ class Filter:
 
 
 def query_problem(text: str, problem: QueryError) -> str:
-    """A query that cannot be read, as every interface tells it: the query, then why."""
+    """A query that cannot be read, as every interface tells it: the query, then why; a
+    parameter that cannot be read, by its own message."""
+    if isinstance(problem, ParameterError):
+        return str(problem)
     return f"query {text!r}: {problem}"
 
 
@@ -156,7 +166,7 @@ def facet_name(name: str) -> str:
     """A facet named as a user may (any case, an alias). Raises QueryError."""
     resolved = ALIASES.get(name.lower(), name.lower())
     if resolved not in COUNT_FIELDS:
-        raise QueryError(f"cannot count by {name!r}; facets: {', '.join(COUNT_FIELDS)}")
+        raise ParameterError(f"cannot count by {name!r}; facets: {', '.join(COUNT_FIELDS)}")
     return resolved
 
 
@@ -175,7 +185,7 @@ def search(
     `letters`), and item counts by outcome and by each of `facets`. Raises QueryError,
     IndexUnusable."""
     if limit < 1 or page < 1:
-        raise QueryError("--limit and --page start at 1")
+        raise ParameterError("--limit and --page start at 1")
     wanted = tuple(dict.fromkeys(["outcome", *map(facet_name, facets)]))
     query = read_query(text)
     first = (page - 1) * limit
@@ -228,14 +238,32 @@ def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
 
 
 def filtered(snapshot: Snapshot, ranking: Ranking, filters: tuple[Filter, ...]) -> Ranking:
-    """The matches counted under each filter's value."""
+    """The matches counted under each filter's value, compared as facets compare values
+    (in any case and spelling). Raises ParameterError for a value no item of the index has."""
     for chosen in filters:
+        key = facet_value(chosen.value)
 
-        def wanted(value, chosen=chosen) -> bool:
-            return shown_value(chosen.field, value, snapshot.labels) == chosen.value
+        def wanted(value, chosen=chosen, key=key) -> bool:
+            return facet_value(shown_value(chosen.field, value, snapshot.labels)) == key
 
         ranking = ranking.only(snapshot.holding(ranking.docs, chosen.field, wanted))
+        if not len(ranking):
+            check_filter_value(snapshot, chosen, key)
     return ranking
+
+
+def check_filter_value(snapshot: Snapshot, chosen: Filter, key: str) -> None:
+    """Raises ParameterError, listing the values there are, when no item of the index
+    has `chosen`'s value (`key`, as facets compare values)."""
+    everything = snapshot.counts(snapshot.live_docs(), [chosen.field])[chosen.field]
+    values = labelled(everything, chosen.field, snapshot.labels)
+    if any(facet_value(value) == key for value in values):
+        return
+    listed = ", ".join(list(values)[:VALUES_LISTED])
+    more = f" and {len(values) - VALUES_LISTED} more" if len(values) > VALUES_LISTED else ""
+    raise ParameterError(
+        f"filter {str(chosen)!r}: no item has that {chosen.field}; its values: {listed}{more}"
+    )
 
 
 def shown_value(name: str, value, labels: dict) -> str:

@@ -7,10 +7,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.query import QueryError, read_query
+from ..engine.query import read_query
 from ..engine.snapshot import open_snapshot
 from ..fields import ALIASES, GROUP_FIELDS
-from .results import Filter, Sort, filtered, ranked, shown_value
+from .results import Filter, ParameterError, Sort, filtered, ranked, shown_value
 from .suggest import suggestions
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
@@ -99,12 +99,12 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
 
 
 def group_name(name: str) -> str:
-    """A `--by` field, named as a user may (any case, an alias). Raises QueryError."""
+    """A `--by` field, named as a user may (any case, an alias). Raises ParameterError."""
     resolved = ALIASES.get(name.lower(), name.lower())
     if resolved == "outcome":
-        raise QueryError("cannot group by outcome: each group is counted by outcome already")
+        raise ParameterError("cannot group by outcome: each group is counted by outcome already")
     if resolved not in GROUP_FIELDS:
-        raise QueryError(f"cannot group by {name!r}; fields: {', '.join(GROUP_FIELDS)}")
+        raise ParameterError(f"cannot group by {name!r}; fields: {', '.join(GROUP_FIELDS)}")
     return resolved
 
 
@@ -122,7 +122,7 @@ def stats(
     Raises QueryError, IndexUnusable."""
     fields = tuple(dict.fromkeys(map(group_name, by)))
     if not 1 <= len(fields) <= 2:
-        raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
+        raise ParameterError("group by one or two fields: --by FIELD [--by FIELD]")
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
         docnums = filtered(snapshot, ranked(snapshot, query, Sort.relevance), filters).docs

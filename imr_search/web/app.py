@@ -275,7 +275,7 @@ def create_app(index_dir: Path) -> Flask:
 
     @app.get("/similar/<case>/<int:item>")
     def similar_page(case: str, item: int):
-        result = similar(index(), f"{case}#{item}", limit=SIMILAR_SHOWN)
+        result = similar(index(), case, item, limit=SIMILAR_SHOWN)
         return render_template("similar.html", case=case, item=item, result=result)
 
     # ------------------------------------------------------------ exports
