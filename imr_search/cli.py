@@ -29,7 +29,16 @@ from .render import (
     write_stats_csv,
     write_stats_json,
 )
-from .search import NotFound, QueryError, Sort, find_letter, query_problem, read_reference, search
+from .search import (
+    DEFAULT_LIMIT,
+    NotFound,
+    QueryError,
+    Sort,
+    find_letter,
+    query_problem,
+    read_reference,
+    search,
+)
 from .search import similar as similar_to
 from .search import stats as stats_of
 
@@ -296,7 +305,9 @@ def query(
         ),
     ],
     index_dir: IndexOption = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Items (or letters) a page.")] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Items (or letters) a page.")
+    ] = DEFAULT_LIMIT,
     page: Annotated[int, typer.Option("--page", "-p", help="Which page, from 1.")] = 1,
     sort: Annotated[
         Sort,

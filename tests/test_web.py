@@ -5,6 +5,7 @@ command line's own; the `serve` command itself as a process."""
 import csv
 import io
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -229,7 +230,8 @@ def test_the_search_page_shows_hits_facets_and_the_outcome_at_a_glance(client):
 
 def test_the_search_page_pages(client):
     first = client.get("/", query_string={"q": "*"}).text
-    assert "page 1 of 4" in first and 'rel="next"' in first
+    pages = math.ceil(len(truth_items()) / 20)  # 20 hits a page
+    assert pages > 1 and f"page 1 of {pages}" in first and 'rel="next"' in first
     second = client.get("/", query_string={"q": "*", "page": "2"}).text
     _, answer = api(client, "/api/search", q="*", page="2", limit="20")
     for hit in answer["hits"]:
@@ -569,3 +571,34 @@ def test_a_parameters_error_does_not_blame_the_query(client, path):
     assert response.status_code in (400, 404)
     message = response.get_json()["error"] if path.startswith("/api/") else response.text
     assert "query &#39;" not in message and not message.startswith("query '"), message
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+@pytest.mark.parametrize("limit", ["1001", "1000000000", "9" * 5000])
+def test_a_limit_too_large_says_the_most(client, path, limit):
+    response = client.get(path, query_string={"q": "*", "limit": limit})
+    assert response.status_code == 400
+    assert "limit is at most 1000" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+def test_a_page_past_the_last_says_how_many_there_are(client, path):
+    pages = math.ceil(len(truth_items()) / 20)
+    response = client.get(path, query_string={"q": "*", "limit": "20", "page": str(pages + 1)})
+    assert response.status_code == 400
+    assert f"page {pages + 1}: this search has {pages} pages" in response.text
+    assert client.get(path, query_string={"q": "*", "page": str(pages)}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "written, letters", [("1", True), ("true", True), ("0", False), ("false", False)]
+)
+def test_letters_is_read_as_a_boolean(client, written, letters):
+    status, answer = api(client, "/api/search", q="*", letters=written)
+    assert status == 200 and ("letters" in answer["summary"]) is letters
+
+
+@pytest.mark.parametrize("written", ["yes", "maybe", "2"])
+def test_letters_refuses_what_is_not_a_boolean(client, written):
+    status, answer = api(client, "/api/search", q="*", letters=written)
+    assert status == 400 and f"letters is 1, true, 0 or false, not {written!r}" in answer["error"]

@@ -4,6 +4,7 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
 from .results import (
+    DEFAULT_LIMIT,
     HIT_COLUMNS,
     Filter,
     Hit,
@@ -23,6 +24,7 @@ from .similar import read_reference, similar
 from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "HIT_COLUMNS",
     "Filter",
     "Group",

@@ -20,6 +20,7 @@ from ..letters.models import Letter
 from .suggest import suggestions
 
 NO_VALUE = "(none)"
+DEFAULT_LIMIT = 10  # hits (or letters) a page, unless asked otherwise
 VALUES_LISTED = 12  # of a facet's values, in a message saying which it has
 
 
@@ -104,6 +105,12 @@ class SearchResult:
     notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     filters: tuple[Filter, ...] = ()
 
+    @property
+    def pages(self) -> int:
+        """How many pages of `limit` the matching items (letters) fill; one when none match."""
+        found = self.total if self.letters is None else self.total_letters
+        return max(1, -(-found // self.limit))
+
     def records(self) -> list[dict]:
         """The JSON form, as `query --format json` writes it: one record a hit (or letter),
         then the summary."""
@@ -174,7 +181,7 @@ def search(
     index_dir: Path,
     text: str,
     *,
-    limit: int = 10,
+    limit: int = DEFAULT_LIMIT,
     page: int = 1,
     sort: Sort = Sort.relevance,
     facets: tuple[str, ...] = (),

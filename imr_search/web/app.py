@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import math
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -22,12 +21,14 @@ from werkzeug.exceptions import HTTPException
 from ..engine.store import IndexUnusable
 from ..fields import GROUP_FIELDS
 from ..letters.models import OVERTURNED, UPHELD
-from ..render import csv_lines, json_lines
+from ..render import counted, csv_lines, json_lines
 from ..search import (
+    DEFAULT_LIMIT,
     Filter,
     NotFound,
     OutcomeCounts,
     QueryError,
+    SearchResult,
     Sort,
     each_hit,
     letter_and_marks,
@@ -51,8 +52,7 @@ SIDEBAR = (
     "guideline_source",
     "year",
 )
-PAGE_LIMIT = 20  # hits a page on the search page
-API_LIMIT = 10  # as `query --limit`'s default
+PAGE_LIMIT = 20  # hits a page on the search page (the API's: the command's, DEFAULT_LIMIT)
 MOST_LIMIT = 1000  # hits a page at most: snippets cost time (exports have them all)
 SIMILAR_SHOWN = 10
 SOURCE_TYPES = {".pdf": "application/pdf", ".txt": "text/plain; charset=utf-8"}
@@ -110,11 +110,25 @@ def whole_number(name: str, default: int, most: int | None = None) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    if not raw.isascii() or not raw.isdigit() or not raw.strip("0"):
         raise Refused(f"{name} is a whole number from 1, not {raw[:40]!r}")
-    if most is not None and int(raw) > most:
+    # (a number of thousands of digits is not read at all: Python refuses to)
+    if most is not None and (len(raw) > len(str(most)) or int(raw) > most):
         raise Refused(f"{name} is at most {most}")
+    if len(raw) > 18:
+        raise Refused(f"{name} {raw[:20]}...: no search has so many")
     return int(raw)
+
+
+BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def boolean(name: str) -> bool:
+    """A yes-or-no parameter: 1 or true, 0 or false (left out: false)."""
+    raw = request.args.get(name, "0")
+    if raw.lower() not in BOOLEANS:
+        raise Refused(f"{name} is 1, true, 0 or false, not {raw[:40]!r}")
+    return BOOLEANS[raw.lower()]
 
 
 def read_asked(default_limit: int) -> Asked:
@@ -206,19 +220,28 @@ def create_app(index_dir: Path) -> Flask:
 
     # ------------------------------------------------------------ pages
 
+    def searched(asked: Asked, text: str, facets, letters: bool = False) -> SearchResult:
+        """The search the URL asks for; a page past its last refused. Raises Refused,
+        QueryError, IndexUnusable."""
+        result = search(
+            index(),
+            text,
+            limit=asked.limit,
+            page=asked.page,
+            sort=asked.sort,
+            facets=tuple(facets),
+            letters=letters,
+            filters=asked.filters,
+        )
+        if asked.page > result.pages:
+            raise Refused(f"page {asked.page}: this search has {counted(result.pages, 'page')}")
+        return result
+
     @app.get("/")
     def search_page():
         asked = read_asked(PAGE_LIMIT)
         try:
-            result = search(
-                index(),
-                asked.text,
-                limit=asked.limit,
-                page=asked.page,
-                sort=asked.sort,
-                facets=SIDEBAR,
-                filters=asked.filters,
-            )
+            result = searched(asked, asked.text, SIDEBAR)
         except QueryError as exc:
             page = render_template(
                 "search.html", asked=asked, error=query_problem(asked.text, exc), result=None
@@ -233,7 +256,6 @@ def create_app(index_dir: Path) -> Flask:
             error=None,
             result=result,
             glance=glance,
-            pages=max(1, math.ceil(result.total / asked.limit)),
         )
 
     @app.get("/stats")
@@ -306,23 +328,14 @@ def create_app(index_dir: Path) -> Flask:
 
     @app.get("/api/search")
     def api_search():
-        asked = read_asked(API_LIMIT)
-        result = search(
-            index(),
-            asked.q,
-            limit=asked.limit,
-            page=asked.page,
-            sort=asked.sort,
-            facets=tuple(request.args.getlist("facet")),
-            letters=request.args.get("letters", "") in ("1", "true"),
-            filters=asked.filters,
-        )
+        asked = read_asked(DEFAULT_LIMIT)
+        result = searched(asked, asked.q, request.args.getlist("facet"), boolean("letters"))
         *found, summary = result.records()
         return json_response({"hits": found, "summary": summary})
 
     @app.get("/api/stats")
     def api_stats():
-        asked = read_asked(API_LIMIT)
+        asked = read_asked(DEFAULT_LIMIT)
         minimum = whole_number("min", 1)
         by = tuple(request.args.getlist("by"))
         result = stats(index(), asked.q, by, minimum, filters=asked.filters)
