@@ -457,7 +457,7 @@ def serve(
         ),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+        int, typer.Option("--port", help="Port to listen on (0: any free one).", min=0, max=65535)
     ] = 8765,
     open_page: Annotated[
         bool, typer.Option("--open", help="Open the page in the default browser.")
@@ -477,6 +477,9 @@ def serve(
         server = make_server(index_dir, host, port)
     except OSError as exc:
         say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError:  # waitress's word for an address no resolver knows
+        say(f"cannot listen on {host}:{port}: no such address")
         raise typer.Exit(EXIT_ERROR) from None
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{server.effective_port}/"

@@ -602,3 +602,18 @@ def test_letters_is_read_as_a_boolean(client, written, letters):
 def test_letters_refuses_what_is_not_a_boolean(client, written):
     status, answer = api(client, "/api/search", q="*", letters=written)
     assert status == 400 and f"letters is 1, true, 0 or false, not {written!r}" in answer["error"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "70000 is not in the range 0<=x<=65535"),
+        (["--port", "-1"], "-1 is not in the range 0<=x<=65535"),
+        (["--host", "999.1.1.1"], "cannot listen on 999.1.1.1:0: no such address"),
+    ],
+)
+def test_serve_refuses_an_address_it_cannot_listen_on(index_dir, args, message):
+    result = CliRunner().invoke(cli_app, ["serve", "--index", str(index_dir), "--port", "0", *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "internal error" not in result.stderr
