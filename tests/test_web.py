@@ -617,3 +617,21 @@ def test_serve_refuses_an_address_it_cannot_listen_on(index_dir, args, message):
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split()), result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_the_source_file_sent_is_the_one_checked(tmp_path):
+    """The bytes checked against the index's digest are the bytes sent: a file changed
+    while the answer is on its way changes nothing in it."""
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    source = Path(shutil.copy(CORPUS / "CM17-0016761.pdf", letters))  # the longest
+    indexed = source.read_bytes()
+    folder = tmp_path / "ix"
+    index_paths([letters], folder)
+    client = create_app(folder).test_client()
+    response = client.get("/letter/CM17-0016761/source", buffered=False)
+    assert response.status_code == 200
+    with open(source, "r+b") as changed:  # the same file, written over in place
+        changed.write(b"X" * len(indexed))
+    assert response.get_data() == indexed
+    response.close()

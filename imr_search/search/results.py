@@ -15,7 +15,7 @@ from ..engine.schema import facet_value
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
-from ..letters import file_digest
+from ..letters import data_digest
 from ..letters.models import Letter
 from .suggest import suggestions
 
@@ -381,26 +381,52 @@ def letter_and_marks(
     with open_snapshot(index_dir) as snapshot:
         docs = items_of_case(snapshot, index_dir, case)
         letter = Letter.from_dict(snapshot.letter_record(sorted(docs.values())))
-        manifest = snapshot.manifest()
+        indexed_digest = snapshot.manifest().get(letter.path, {}).get("sha256")
         marks: Marks = {}
         if query is not None:
             marks[0, "summary"] = snapshot.marks(query, "summary", letter.summary or "")
             for item in letter.items:
                 for name, text_of in ITEM_TEXTS.items():
                     marks[item.position, name] = snapshot.marks(query, name, text_of(item) or "")
-    path = Path(letter.path)
-    problem = None
-    if not path.is_file():
-        problem = f"its file {path} is no longer there; shown as it was indexed"
-    elif manifest.get(letter.path, {}).get("sha256") != file_digest(path):
+    source = read_source(Path(letter.path), indexed_digest)
+    return letter, source.problem, marks
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A letter's source file as read once: its bytes when they are those indexed, else
+    what is wrong with it."""
+
+    path: Path
+    data: bytes | None
+    problem: str | None
+
+
+def read_source(path: Path, indexed_digest: str | None) -> SourceFile:
+    """The file at `path`, read once and checked against the digest it was indexed with."""
+    if not path.is_file():  # (nor a pipe or a device, which a read could wait on forever)
+        return SourceFile(
+            path, None, f"its file {path} is no longer there; shown as it was indexed"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return SourceFile(path, None, f"its file {path} cannot be read ({exc.strerror or exc})")
+    if data_digest(data) != indexed_digest:
         problem = f"{path} has changed since it was indexed; run `imr-search index` to update"
-    return letter, problem, marks
+        return SourceFile(path, None, problem)
+    return SourceFile(path, data, None)
 
 
-def source_file(index_dir: Path, case: str) -> Path:
-    """The file the letter under `case` was indexed from, when the index's manifest names
-    it and it is unchanged; never another path. Raises NotFound, IndexUnusable."""
-    letter, problem, _ = letter_and_marks(index_dir, case)
-    if problem:
-        raise NotFound(f"{case}: {problem}")
-    return Path(letter.path)
+def source_file(index_dir: Path, case: str) -> SourceFile:
+    """The file the letter under `case` was indexed from, its bytes read once, when the
+    index's manifest names it and they are unchanged; never another path. Raises NotFound,
+    IndexUnusable."""
+    with open_snapshot(index_dir) as snapshot:
+        docs = items_of_case(snapshot, index_dir, case)
+        path = snapshot.stored(min(docs.values())).get("path", "")
+        indexed_digest = snapshot.manifest().get(path, {}).get("sha256")
+    source = read_source(Path(path), indexed_digest)
+    if source.problem:
+        raise NotFound(f"{case}: {source.problem}")
+    return source

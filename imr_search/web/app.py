@@ -7,6 +7,7 @@ and sent. Nothing here searches, counts or reads a file but through the library.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import logging
@@ -291,9 +292,15 @@ def create_app(index_dir: Path) -> Flask:
 
     @app.get("/letter/<case>/source")
     def letter_source(case: str):
-        path = source_file(index(), case)
-        kind = SOURCE_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return send_file(path, mimetype=kind, download_name=path.name, conditional=False)
+        source = source_file(index(), case)
+        kind = SOURCE_TYPES.get(source.path.suffix.lower(), "application/octet-stream")
+        # The bytes checked against the index are the bytes sent: the file is not reopened.
+        return send_file(
+            io.BytesIO(source.data),
+            mimetype=kind,
+            download_name=source.path.name,
+            conditional=False,
+        )
 
     @app.get("/similar/<case>/<int:item>")
     def similar_page(case: str, item: int):
