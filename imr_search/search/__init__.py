@@ -5,6 +5,7 @@ from ..engine.query import QueryError
 from ..engine.snippets import Snippet
 from .results import (
     DEFAULT_LIMIT,
+    EXPORT_COLUMNS,
     HIT_COLUMNS,
     Filter,
     Hit,
@@ -25,6 +26,7 @@ from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "EXPORT_COLUMNS",
     "HIT_COLUMNS",
     "Filter",
     "Group",

@@ -49,25 +49,30 @@ class Hit:
     drug: str | None
     category: str | None
     score: float | None  # None when sorted by date
-    snippet: Snippet
+    snippet: Snippet | None  # None in an export (each_hit)
     path: str
     letter_key: str
 
-    def to_dict(self) -> dict:
-        """The hit's JSON form: its HIT_COLUMNS, dates and snippets as text."""
-        shown = {name: getattr(self, name) for name in HIT_COLUMNS}
-        return dict(
-            shown,
-            decision_date=self.decision_date.isoformat() if self.decision_date else None,
-            specialties=list(self.specialties),
-            license_states=list(self.license_states),
-            score=round(self.score, 4) if self.score is not None else None,
-            snippet=self.snippet.text,
-        )
+    def to_dict(self, columns: tuple[str, ...] | None = None) -> dict:
+        """The hit's JSON form: its `columns` (HIT_COLUMNS), dates and snippets as text."""
+        as_text = {
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "specialties": list(self.specialties),
+            "license_states": list(self.license_states),
+            "score": round(self.score, 4) if self.score is not None else None,
+            "snippet": self.snippet.text if self.snippet else None,
+        }
+        return {
+            name: as_text[name] if name in as_text else getattr(self, name)
+            for name in columns or HIT_COLUMNS
+        }
 
 
 # A hit's columns in its JSON and CSV forms, in order: all it holds but the letter's key.
 HIT_COLUMNS = tuple(field.name for field in fields(Hit) if field.name != "letter_key")
+# An export's: all but the matching sentence, which is for reading a page and costs some
+# fifty times the rest of a row (the highlighter reads the item's texts again).
+EXPORT_COLUMNS = tuple(name for name in HIT_COLUMNS if name != "snippet")
 
 
 @dataclass(frozen=True)
@@ -230,13 +235,13 @@ def each_hit(
     index_dir: Path, text: str, *, sort: Sort = Sort.relevance, filters: tuple[Filter, ...] = ()
 ) -> Iterator[Hit]:
     """Every item matching `text` (and `filters`) in order, one at a time, from one
-    snapshot held until the last: for exports of all of a search. Raises QueryError,
-    IndexUnusable (before the first item)."""
+    snapshot held until the last, without its snippet: for exports of all of a search, in
+    their EXPORT_COLUMNS. Raises QueryError, IndexUnusable (before the first item)."""
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
         ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
         for position in range(len(ranking)):
-            yield to_hit(snapshot, ranking, position)
+            yield to_hit(snapshot, ranking, position, snippets=False)
 
 
 def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
@@ -310,8 +315,8 @@ def split_list(value: str | None) -> tuple[str, ...]:
     return tuple(part for part in (value or "").split(",") if part)
 
 
-def to_hit(snapshot: Snapshot, ranking: Ranking, position: int) -> Hit:
-    found = snapshot.found(ranking, position, SNIPPET_FIELDS)
+def to_hit(snapshot: Snapshot, ranking: Ranking, position: int, snippets: bool = True) -> Hit:
+    found = snapshot.found(ranking, position, SNIPPET_FIELDS if snippets else ())
     stored = found.fields
     decided = stored.get("decision_date")
     return Hit(

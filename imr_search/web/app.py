@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from ..engine.store import IndexUnusable
 from ..fields import GROUP_FIELDS
 from ..letters.models import OVERTURNED, UPHELD
-from ..render import counted, csv_lines, json_lines
+from ..render import counted, csv_export_lines, json_export_lines
 from ..search import (
     DEFAULT_LIMIT,
     Filter,
@@ -323,13 +323,13 @@ def create_app(index_dir: Path) -> Flask:
     @app.get("/export.csv")
     def export_csv():
         asked = read_asked(PAGE_LIMIT)
-        return exported(csv_lines(all_hits(asked)), "text/csv", "imr-search.csv")
+        return exported(csv_export_lines(all_hits(asked)), "text/csv", "imr-search.csv")
 
     @app.get("/export.jsonl")
     def export_jsonl():
         asked = read_asked(PAGE_LIMIT)
-        records = ({"type": "hit", **hit.to_dict()} for hit in all_hits(asked))
-        return exported(json_lines(records), "application/x-ndjson", "imr-search.jsonl")
+        lines = json_export_lines(all_hits(asked))
+        return exported(lines, "application/x-ndjson", "imr-search.jsonl")
 
     # ------------------------------------------------------------ the JSON API
 
