@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given
@@ -25,7 +26,7 @@ from imr_search.search import Filter
 from imr_search.web import create_app
 from imr_search.web.app import is_loopback
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS, ROOT, truth_rows
 from .oracles import facet_key, truth_items
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -216,7 +217,7 @@ def test_the_search_page_shows_hits_facets_and_the_outcome_at_a_glance(client):
     assert page.status_code == 200
     _, answer = api(client, "/api/search", q="exacerbation", facet=["specialty"])
     total = answer["summary"]["total"]
-    assert f'<dd id="total">{total}</dd>' in page.text
+    assert f"{total} items match; showing 1-{min(total, 20)} (page 1)" in page.text
     for hit in answer["hits"][:10]:
         assert f"{hit['case']} #{hit['item_no']}</a>" in page.text
     marks = MARK.findall(page.text)
@@ -644,3 +645,120 @@ def test_the_source_file_sent_is_the_one_checked(tmp_path):
         changed.write(b"X" * len(indexed))
     assert response.get_data() == indexed
     response.close()
+
+
+def glance_of(page: str) -> dict[str, str]:
+    """The outcome at a glance as the search page shows it: term -> value."""
+    glance = re.search(r'<section class="glance".*?</section>', page, re.S).group()
+    return dict(re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", glance))
+
+
+@pytest.mark.parametrize("chosen", [None, "specialty:Occupational Medicine", "state:California"])
+def test_the_outcome_at_a_glance_is_the_truth_rows(client, chosen):
+    items = truth_items()
+    if chosen:
+        field, value = chosen.split(":")
+        field = {"specialty": "specialties", "state": "license_states"}[field]
+        items = [item for item in items if facet_key(value) in map(facet_key, item.row[field])]
+    upheld = sum(item.outcome == "Upheld" for item in items)
+    overturned = sum(item.outcome == "Overturned" for item in items)
+    page = client.get("/", query_string={"filter": chosen} if chosen else {}).text
+    glance = glance_of(page)
+    assert glance["items with an outcome"] == str(upheld + overturned)
+    assert glance["upheld"] == str(upheld) and glance["overturned"] == str(overturned)
+    assert glance["overturn rate (95% CI)"].startswith(f"{overturned / (upheld + overturned):.1%}")
+
+
+def test_an_item_without_an_outcome_says_so(tmp_path):
+    from .test_older_layouts import PROFESSIONAL_REVIEW_UNDECIDED
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "undecided.txt").write_text(PROFESSIONAL_REVIEW_UNDECIDED, encoding="utf-8")
+    decided = sorted(CORPUS.glob("*.txt"))[0]
+    shutil.copy(decided, letters)
+    index_paths([letters], tmp_path / "ix")
+    client = create_app(tmp_path / "ix").test_client()
+    page = client.get("/", query_string={"q": "*"}).text
+    assert '<span class="outcome unknown">(no outcome)</span>' in page
+    known = [item for item in truth_items() if item.case == decided.stem]
+    assert "1 without an outcome" in page
+    assert glance_of(page)["items with an outcome"] == str(len(known))
+    letter = client.get("/letter/CM13-0000007").text
+    assert '<span class="outcome unknown">(no outcome)</span>' in letter
+
+
+def test_one_item_is_one_item(client):
+    single = next(row for row in truth_rows() if len(row["items"]) == 1)
+    page = client.get("/", query_string={"q": f"case:{single['case']}"}).text
+    assert "1 item matches; showing 1-1 (page 1)" in page and "1 items" not in page
+
+
+def test_the_letter_page_tells_the_letters_parse_warnings(tmp_path):
+    from .test_older_layouts import PROFESSIONAL_REVIEW
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    # Its reviewer's credentials cut away: the letter parses, with a warning `show` prints.
+    text = PROFESSIONAL_REVIEW.split("MEDICAL REVIEWER QUALIFICATIONS:")[0]
+    (letters / "review.txt").write_text(text, encoding="utf-8")
+    index_paths([letters], tmp_path / "ix")
+    shown = CliRunner().invoke(cli_app, ["show", "IMR 13-000004", "--index", str(tmp_path / "ix")])
+    said = [w.strip(" │") for w in re.findall(r"warning: ([^│\n]*)", shown.stdout)]
+    assert said
+    client = create_app(tmp_path / "ix").test_client()
+    page = client.get("/letter/IMR 13-000004")
+    assert page.status_code == 200
+    for warning in said:
+        assert f"warning: {escaped(warning)}</p>" in page.text
+
+
+SEARCH_STATE = {
+    "q": "guidelines",
+    "filter": ["outcome:Upheld", "license_state:California"],
+    "sort": "-decided",
+    "page": "2",
+    "limit": "5",
+}
+
+
+def same_search(url: str) -> bool:
+    asked = parse_qs(urlsplit(url.replace("&amp;", "&")).query)
+    return asked == {
+        name: value if isinstance(value, list) else [value] for name, value in SEARCH_STATE.items()
+    }
+
+
+def test_a_letter_opened_from_a_search_keeps_the_whole_search(client):
+    page = client.get("/", query_string=SEARCH_STATE).text
+    links = re.findall(r'<h3><a href="(/letter/[^"#]*)#item-\d+"', page)
+    assert len(links) == 5 and all(same_search(link) for link in links)
+    letter = client.get(links[0].replace("&amp;", "&")).text
+    back = re.search(r'<a href="([^"]*)">← Back to the search</a>', letter).group(1)
+    assert urlsplit(back.replace("&amp;", "&")).path == "/" and same_search(back)
+
+
+def test_the_stats_link_keeps_the_filters(client):
+    page = client.get("/", query_string=SEARCH_STATE).text
+    link = re.search(r'<a href="([^"]*)">Overturn rates by field</a>', page).group(1)
+    asked = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+    assert asked["q"] == ["guidelines"] and asked["filter"] == SEARCH_STATE["filter"]
+    stats_page = client.get(link.replace("&amp;", "&")).text
+    _, answer = api(
+        client, "/api/stats", q="guidelines", by="category", filter=SEARCH_STATE["filter"]
+    )
+    assert f"Overturn rates, {answer['summary']['items']} decided items" in stats_page
+
+
+def test_an_active_facet_link_says_it_removes_the_filter(client):
+    page = client.get("/", query_string={"filter": "outcome:Upheld"}).text
+    active = re.search(r'<a [^>]*aria-current="true"[^>]*>', page).group()
+    assert re.search(r'aria-label="[^"]*remove filter"', active, re.I)
+
+
+def test_the_hits_have_a_heading_of_their_own(client):
+    page = client.get("/", query_string={"q": "mri"}).text
+    headings = re.findall(r"<(h[1-3])[^>]*>(.*?)</h[1-3]>", page, re.S)
+    first_hit = next(n for n, (level, text) in enumerate(headings) if level == "h3")
+    level, text = headings[first_hit - 1]
+    assert level == "h2" and "glance" not in text

@@ -3,6 +3,7 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
+from .counts import OutcomeCounts, wilson_interval
 from .results import (
     DEFAULT_LIMIT,
     EXPORT_COLUMNS,
@@ -22,7 +23,7 @@ from .results import (
     source_file,
 )
 from .similar import read_reference, similar
-from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
+from .stats import Group, StatsResult, stats
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -16,7 +16,8 @@ from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
 from ..letters import data_digest
-from ..letters.models import Letter
+from ..letters.models import OVERTURNED, UPHELD, Letter
+from .counts import OutcomeCounts
 from .suggest import suggestions
 
 NO_VALUE = "(none)"
@@ -33,6 +34,11 @@ class Sort(StrEnum):
     relevance = "relevance"
     decided = "decided"  # oldest first
     newest = "-decided"
+
+    @property
+    def label(self) -> str:
+        """The order in words."""
+        return {"decided": "oldest first", "-decided": "newest first"}.get(self.value, self.value)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,14 @@ class SearchResult:
     suggestions: tuple[str, ...] = ()  # words the query may have meant, when nothing matched
     notes: tuple[str, ...] = ()  # how the query was read where another search reads it otherwise
     filters: tuple[Filter, ...] = ()
+
+    @property
+    def outcome_counts(self) -> OutcomeCounts:
+        """How the matching items with an outcome came out (an item of a letter whose
+        decision could not be read has none, and counts in `total` alone)."""
+        upheld = self.facets["outcome"].get(UPHELD, 0)
+        overturned = self.facets["outcome"].get(OVERTURNED, 0)
+        return OutcomeCounts(upheld + overturned, upheld, overturned)
 
     @property
     def pages(self) -> int:

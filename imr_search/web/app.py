@@ -21,13 +21,19 @@ from werkzeug.exceptions import HTTPException
 
 from ..engine.store import IndexUnusable
 from ..fields import GROUP_FIELDS
-from ..letters.models import OVERTURNED, UPHELD
-from ..render import counted, csv_export_lines, json_export_lines
+from ..render import (
+    counted,
+    csv_export_lines,
+    json_export_lines,
+    letter_facts,
+    outcome_label,
+    rate_text,
+    result_summary,
+)
 from ..search import (
     DEFAULT_LIMIT,
     Filter,
     NotFound,
-    OutcomeCounts,
     QueryError,
     SearchResult,
     Sort,
@@ -56,6 +62,9 @@ SIDEBAR = (
 PAGE_LIMIT = 20  # hits a page on the search page (the API's: the command's, DEFAULT_LIMIT)
 MOST_LIMIT = 1000  # hits a page at most: snippets cost time (exports have them all)
 SIMILAR_SHOWN = 10
+# The pages whose URL keeps the page of hits: the search page, and a letter opened from it
+# (for its way back).
+PAGED = ("search_page", "letter_page")
 SOURCE_TYPES = {".pdf": "application/pdf", ".txt": "text/plain; charset=utf-8"}
 # The pages run no script and load nothing from elsewhere.
 PAGE_POLICY = (
@@ -85,19 +94,23 @@ class Asked:
         """The query searched: a blank box is every item."""
         return self.q.strip() or EVERY
 
-    def url(self, endpoint: str, **changes) -> str:
-        """This search's URL at `endpoint`, with `changes`; defaults left out, and the page
-        and its size but on the search page."""
+    def url(self, endpoint: str, route: dict | None = None, **changes) -> str:
+        """This search's URL at `endpoint` (its `route` values), with `changes`; defaults
+        left out, and the page and its size but where a page of hits is, or is gone back to."""
         asked = replace(self, **changes)
         pairs = [("q", asked.q)] if asked.q else []
         pairs += [("filter", str(chosen)) for chosen in asked.filters]
         if asked.sort is not Sort.relevance:
             pairs.append(("sort", asked.sort.value))
-        if endpoint == "search_page" and asked.page != 1:
+        if endpoint in PAGED and asked.page != 1:
             pairs.append(("page", str(asked.page)))
-        if endpoint == "search_page" and asked.limit != PAGE_LIMIT:
+        if endpoint in PAGED and asked.limit != PAGE_LIMIT:
             pairs.append(("limit", str(asked.limit)))
-        return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+        return url_for(endpoint, **(route or {})) + ("?" + urlencode(pairs) if pairs else "")
+
+    def letter_url(self, case: str) -> str:
+        """A letter's page, keeping this search for its words' marks and the way back."""
+        return self.url("letter_page", {"case": case})
 
     def with_filter(self, chosen: Filter) -> str:
         return self.url("search_page", filters=(*self.filters, chosen), page=1)
@@ -180,7 +193,15 @@ def create_app(index_dir: Path) -> Flask:
     re-indexed folder is seen at once)."""
     app = Flask(__name__, static_folder=None)
     app.jinja_env.globals.update(
-        marked=marked, Filter=Filter, SIDEBAR=SIDEBAR, GROUP_FIELDS=GROUP_FIELDS
+        marked=marked,
+        Filter=Filter,
+        Sort=Sort,
+        SIDEBAR=SIDEBAR,
+        GROUP_FIELDS=GROUP_FIELDS,
+        outcome_label=outcome_label,
+        rate_text=rate_text,
+        result_summary=result_summary,
+        letter_facts=letter_facts,
     )
     app.jinja_env.filters["percent"] = lambda share: f"{share * 100:.1f}"
 
@@ -248,16 +269,7 @@ def create_app(index_dir: Path) -> Flask:
                 "search.html", asked=asked, error=query_problem(asked.text, exc), result=None
             )
             return Response(page, 400, mimetype="text/html")
-        upheld = result.facets["outcome"].get(UPHELD, 0)
-        overturned = result.facets["outcome"].get(OVERTURNED, 0)
-        glance = OutcomeCounts(upheld + overturned, upheld, overturned)
-        return render_template(
-            "search.html",
-            asked=asked,
-            error=None,
-            result=result,
-            glance=glance,
-        )
+        return render_template("search.html", asked=asked, error=None, result=result)
 
     @app.get("/stats")
     def stats_page():
@@ -279,15 +291,12 @@ def create_app(index_dir: Path) -> Flask:
 
     @app.get("/letter/<case>")
     def letter_page(case: str):
-        q = request.args.get("q", "").strip()
+        asked = read_asked(PAGE_LIMIT)
+        q = asked.q.strip()
         text = q if q and q != EVERY else None
         letter, source_problem, marks = letter_and_marks(index(), case, text)
         return render_template(
-            "letter.html",
-            letter=letter,
-            source_problem=source_problem,
-            marks=marks,
-            asked=Asked(q=q),
+            "letter.html", letter=letter, source_problem=source_problem, marks=marks, asked=asked
         )
 
     @app.get("/letter/<case>/source")
