@@ -258,10 +258,24 @@ def test_the_stats_page_draws_the_rates_it_lists(client):
         value = escaped(group["group"]["specialty"])
         assert f'<td class="group">{value}</td>' in page.text
         assert f"<td>{group['items']}</td><td>{group['upheld']}</td>" in page.text
-    # one bar a group and the total, each as long as its rate on the chart's scale
-    bars = re.findall(r'<rect x="300" y="\d+" width="([\d.]+)"', page.text)
-    rates = [g["rate"] for g in answer["groups"]] + [answer["summary"]["rate"]]
-    assert [float(width) for width in bars] == [round(rate * 360, 1) for rate in rates]
+    # One bar a group and the total, from the chart's 0% to its rate on the chart's own
+    # scale (read from its axis), whiskers from the interval's low end to its high end.
+    chart = re.search(r"<figure>.*?</figure>", page.text, re.S).group()
+    axis = {label: float(x) for x, label in re.findall(r'<text x="([\d.]+)"[^>]*>(0|100)%<', chart)}
+    zero, scale = axis["0"], axis["100"] - axis["0"]
+    bars = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', chart)
+    horizontal = re.findall(r'<line x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)" y2="\3"', chart)
+    whiskers = [(float(x1), float(x2)) for x1, x2, _ in horizontal]
+    counted = [*answer["groups"], answer["summary"]]
+    assert len(bars) == len(counted)
+    for (x, width), counts in zip(bars, counted, strict=True):
+        assert float(x) == zero
+        assert float(width) == pytest.approx(counts["rate"] * scale, abs=0.05)
+        low, high = zero + counts["ci_low"] * scale, zero + counts["ci_high"] * scale
+        assert any(
+            (x1, x2) == (pytest.approx(low, abs=0.05), pytest.approx(high, abs=0.05))
+            for x1, x2 in whiskers
+        ), (low, high)
 
 
 def test_the_letter_page_marks_the_querys_words(client):
