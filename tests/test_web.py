@@ -358,6 +358,10 @@ def test_errors_answer_their_status_and_a_message(client, path, status):
 def test_only_reading_is_allowed(client):
     assert client.post("/", data={"q": "x"}).status_code == 405
     assert client.delete("/api/letter/CM16-0230651").status_code == 405
+    head = client.head("/", query_string={"q": "mri"})
+    assert head.status_code == 200 and head.data == b""
+    allowed = client.options("/").headers["Allow"]
+    assert set(allowed.replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_an_unforeseen_error_is_500_without_detail(index_dir):
