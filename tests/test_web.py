@@ -780,3 +780,44 @@ def test_the_hits_have_a_heading_of_their_own(client):
     first_hit = next(n for n, (level, text) in enumerate(headings) if level == "h3")
     level, text = headings[first_hit - 1]
     assert level == "h2" and "glance" not in text
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two colours written #rrggbb."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("path", ["/stats?by=specialty", "/?q=mri"])
+def test_the_whiskers_stand_out_from_the_bars_and_the_page(client, path):
+    page = client.get(path).text
+    drawings = re.findall(r"<svg.*?</svg>", page, re.S)
+    fills = set(
+        re.findall(
+            r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#\w{6})"', page
+        )
+    )
+    strokes = [
+        re.findall(r'<g stroke="(#\w{6})" stroke-width="([\d.]+)">', svg) for svg in drawings
+    ]
+    assert fills and all(strokes)
+    for layers in strokes:
+        # Each whisker is drawn twice, the wider beneath: wherever it crosses a bar or the
+        # background, one of its two strokes stands out by 3:1 or more.
+        (under, under_width), (over, over_width) = layers[:2]
+        assert float(under_width) > float(over_width)
+        for ground in [*fills, "#ffffff", "#f1f1f1"]:
+            assert max(contrast(under, ground), contrast(over, ground)) >= 3, ground
+        assert contrast(under, over) >= 3
+
+
+def test_a_marked_word_differs_by_more_than_colour(client):
+    page = client.get("/", query_string={"q": "mri"}).text
+    rule = re.search(r"\bmark \{([^}]*)\}", page).group(1)
+    assert re.search(r"font-weight:\s*(bold|[6-9]00)|text-decoration:\s*underline", rule), rule
