@@ -11,6 +11,8 @@ each query is asked, over HTTP, of:
 - `/`, the search page: the count, eight facets, 20 hits with snippets, as HTML;
 and the same query through the `imr-search query` command, a new process each time.
 Each reports the first (cold) answer apart and p50/p95 over the repeats of all queries.
+Then `/export.csv`, every hit of the query (once each: `*` is every item), its time and
+rows, and the time a thousand rows take.
 Results go to benchmarks/results/serve-N.{json,md}.
 """
 
@@ -69,6 +71,14 @@ def timed_get(url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def timed_export(url: str) -> tuple[float, int]:
+    """Milliseconds from the request to the whole export, and its rows."""
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=3600) as response:
+        rows = sum(1 for _ in response) - 1  # less the header (no value holds a line break)
+    return (time.perf_counter() - started) * 1000, rows
+
+
 def cli_ms(index_dir: Path, text: str) -> float:
     facets = [part for name in FACETS for part in ("--facet", name)]
     started = time.perf_counter()
@@ -99,6 +109,12 @@ def measure(index_dir: Path, repeats: int) -> dict:
             times = [cli_ms(index_dir, text) for _ in range(CLI_REPEATS)]
             overall["cli"] += times
             row["cli"] = figures(times, times[0])
+            took, exported = timed_export(base + "export.csv?" + urlencode({"q": text}))
+            row["export"] = {
+                "ms": round(took, 1),
+                "rows": exported,
+                "ms_per_1000_rows": round(took / exported * 1000, 1) if exported else None,
+            }
             rows.append(row)
     finally:
         process.terminate()
@@ -134,14 +150,17 @@ def markdown(report: dict) -> str:
         "",
         "Per query, ms: p50 / p95 (first, cold answer):",
         "",
-        "| query | `/api/search` | `/` | `imr-search query` |",
-        "| --- | --- | --- | --- |",
+        "| query | `/api/search` | `/` | `imr-search query` | `/export.csv`: ms, rows "
+        "(ms a 1,000 rows) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for row in report["queries"]:
         cells = [
             f"{row[n]['p50_ms']} / {row[n]['p95_ms']} ({row[n]['cold_ms']})"
             for n in ("api", "page", "cli")
         ]
+        export = row["export"]
+        cells.append(f"{export['ms']}, {export['rows']} ({export['ms_per_1000_rows']})")
         lines.append(f"| `{row['query']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

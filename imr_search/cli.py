@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .fields import BY_NAME, GROUP_FIELDS
-from .sorting import Sort
+from .sorting import DEFAULT_LIMIT, Sort
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -326,7 +326,9 @@ def query(
         ),
     ],
     index_dir: IndexOption = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Items (or letters) a page.")] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="Items (or letters) a page.")
+    ] = DEFAULT_LIMIT,
     page: Annotated[int, typer.Option("--page", "-p", help="Which page, from 1.")] = 1,
     sort: Annotated[
         Sort,
@@ -507,8 +509,8 @@ def similar(
 
     Exit status: 0 when something matched, 1 when nothing did, 2 on an error.
     """
+    from .search import read_reference, similar_to_file
     from .search import similar as similar_to
-    from .search import similar_to_file
 
     if (reference is None) == (document is None):
         say("similar takes CASE[#ITEM] or --file PATH (one of them)")
@@ -517,7 +519,8 @@ def similar(
         if document is not None:
             result = similar_to_file(index_dir or default_index_dir(), document, limit=limit)
         else:
-            result = similar_to(index_dir or default_index_dir(), reference, limit=limit)
+            case, item = read_reference(reference)
+            result = similar_to(index_dir or default_index_dir(), case, item, limit=limit)
     write_result(result, format, no_color)
 
 
@@ -561,7 +564,7 @@ def serve(
         ),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port to listen on (0: any free one).")
+        int, typer.Option("--port", help="Port to listen on (0: any free one).", min=0, max=65535)
     ] = 8765,
     open_page: Annotated[
         bool, typer.Option("--open", help="Open the page in the default browser.")
@@ -584,6 +587,9 @@ def serve(
         server = make_server(index_dir, host, port)
     except OSError as exc:
         say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except ValueError:  # waitress's word for an address no resolver knows
+        say(f"cannot listen on {host}:{port}: no such address")
         raise typer.Exit(EXIT_ERROR) from None
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{server.effective_port}/"

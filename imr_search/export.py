@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from .search.results import HIT_COLUMNS, Hit, Provenance, SearchResult
+from .search.results import EXPORT_COLUMNS, HIT_COLUMNS, Hit, Provenance, SearchResult
 from .search.stats import StatsResult, days_dict
 
 
@@ -59,7 +59,7 @@ def write_search_csv(result: SearchResult, out: IO[str]) -> None:
     out.writelines(csv_lines(result.hits))
 
 
-def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
+def csv_lines(hits: Iterable[Hit], columns: tuple[str, ...] = HIT_COLUMNS) -> Iterator[str]:
     """The CSV of `hits` a line at a time: a header row, then one row a hit."""
     line = io.StringIO()
     writer = csv.writer(line)
@@ -70,12 +70,24 @@ def csv_lines(hits: Iterable[Hit]) -> Iterator[str]:
         writer.writerow(row)
         return line.getvalue()
 
-    yield written(HIT_COLUMNS)
+    yield written(columns)
     for hit in hits:
-        row = hit.to_dict()
+        row = hit.to_dict(columns)
         for name in ("specialties", "license_states"):
             row[name] = LIST_SEPARATOR.join(row[name])
-        yield written(["" if row[name] is None else row[name] for name in HIT_COLUMNS])
+        yield written(["" if row[name] is None else row[name] for name in columns])
+
+
+# An export of every hit of a search (each_hit's), in its two forms: a row a hit, in
+# EXPORT_COLUMNS, a line at a time.
+
+
+def csv_export_lines(hits: Iterable[Hit]) -> Iterator[str]:
+    return csv_lines(hits, EXPORT_COLUMNS)
+
+
+def json_export_lines(hits: Iterable[Hit]) -> Iterator[str]:
+    return json_lines({"type": "hit", **hit.to_dict(EXPORT_COLUMNS)} for hit in hits)
 
 
 def write_watch_json(runs, out: IO[str]) -> None:

@@ -23,8 +23,33 @@ from .search import (
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 
 
+NO_OUTCOME_SHOWN = "(no outcome)"  # an item whose decision could not be read
+
+
+def outcome_label(outcome: str) -> str:
+    """An item's outcome in words, saying so when it has none."""
+    return outcome or NO_OUTCOME_SHOWN
+
+
 def outcome_text(outcome: str) -> Text:
-    return Text(outcome, style=OUTCOME_STYLE.get(outcome, "yellow"))
+    return Text(outcome_label(outcome), style=OUTCOME_STYLE.get(outcome, "yellow"))
+
+
+def letter_facts(letter: Letter) -> list[tuple[str, str]]:
+    """The facts of a letter's header that it states, label and value, in reading order
+    (the source file apart: a page links it)."""
+    rows = [
+        ("Decision date", letter.decision_date),
+        ("Date assigned", letter.date_assigned),
+        ("Date of injury", letter.injury_date),
+        ("UR denial date", letter.ur_denial_date),
+        ("Application received", letter.application_received),
+        ("Priority", letter.priority),
+        ("Reviewer", ", ".join(letter.specialties)),
+        ("Licensed in", ", ".join(letter.license_states)),
+        ("Patient", " ".join(str(v) for v in (letter.age, letter.sex) if v)),
+    ]
+    return [(label, str(value)) for label, value in rows if value]
 
 
 def letter_panel(letter: Letter) -> Panel:
@@ -32,20 +57,8 @@ def letter_panel(letter: Letter) -> Panel:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")  # a long path folds, never cut
-    rows = [
-        ("Decision date", letter.decision_date),
-        ("Date assigned", letter.date_assigned),
-        ("Date of injury", letter.injury_date),
-        ("UR denial date", letter.ur_denial_date),
-        ("Application received", letter.application_received),
-        ("Reviewer", ", ".join(letter.specialties)),
-        ("Licensed in", ", ".join(letter.license_states)),
-        ("Patient", " ".join(str(v) for v in (letter.age, letter.sex) if v)),
-        ("Source", letter.path),
-    ]
-    for label, value in rows:
-        if value:
-            facts.add_row(label, str(value))
+    for label, value in [*letter_facts(letter), ("Source", letter.path)]:
+        facts.add_row(label, value)
     items = Table(expand=True, show_lines=True)
     items.add_column("#", justify="right", width=3)
     items.add_column("Item", ratio=3, overflow="fold")
@@ -252,9 +265,6 @@ def print_watches(watches, console: Console) -> None:
         console.print(
             f"{watch.name}: {watch.query}{facets} (added {watch.added}, {ran})", markup=False
         )
-
-
-# ---------------------------------------------------------------- citations
 
 
 # ---------------------------------------------------------------- outcome statistics

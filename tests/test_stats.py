@@ -226,7 +226,7 @@ def test_similar_finds_the_same_treatment_in_other_letters_first(index_dir, kind
     chosen = [item for item in truth_items() if kind(item)]
     assert len({item.case for item in chosen}) >= 4
     for item in chosen:
-        result = similar(index_dir, f"{item.case}#{item.position}", limit=3)
+        result = similar(index_dir, item.case, item.position, limit=3)
         assert len(result.hits) == result.total == 3, item.key  # the corpus has more than 3
         assert all(hit.case != item.case for hit in result.hits)
         found = [by_key[(hit.case, hit.item_no)] for hit in result.hits]
@@ -238,10 +238,10 @@ def test_similar_finds_the_same_treatment_in_other_letters_first(index_dir, kind
 
 def test_similar_ranks_the_same_at_any_limit(index_dir):
     for item in filter(is_physical_therapy, truth_items()):
-        reference = f"{item.case}#{item.position}"
-        ten = similar(index_dir, reference, limit=10).hits
+        ten = similar(index_dir, item.case, item.position, limit=10).hits
         for limit in (1, 2, 3):
-            assert similar(index_dir, reference, limit=limit).hits == ten[:limit], reference
+            found = similar(index_dir, item.case, item.position, limit=limit).hits
+            assert found == ten[:limit], item.key
 
 
 def test_similar_needs_an_item_for_a_letter_of_several(index_dir):
@@ -250,9 +250,9 @@ def test_similar_needs_an_item_for_a_letter_of_several(index_dir):
     with pytest.raises(NotFound, match=f"{case} has {len(several['items'])} items; name one"):
         similar(index_dir, case)
     with pytest.raises(NotFound, match="has no item 99"):
-        similar(index_dir, f"{case}#99")
+        similar(index_dir, case, 99)
     with pytest.raises(NotFound, match="no letter CM00-0000000"):
-        similar(index_dir, "CM00-0000000#1")
+        similar(index_dir, "CM00-0000000", 1)
     single = next(row for row in truth_rows() if len(row["items"]) == 1)
     assert similar(index_dir, single["case"]).hits
 

@@ -5,6 +5,7 @@ command line's own; the `serve` command itself as a process."""
 import csv
 import io
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import given
@@ -24,7 +26,7 @@ from imr_search.search import Filter
 from imr_search.web import create_app
 from imr_search.web.app import is_loopback
 
-from .conftest import CORPUS, ROOT, as_in_readme, export_rows, timeless
+from .conftest import CORPUS, ROOT, as_in_readme, export_rows, timeless, truth_rows
 from .oracles import facet_key, truth_items
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -195,7 +197,8 @@ def test_a_filter_value_round_trips_whatever_it_holds(value):
 )
 def test_a_filter_value_reaches_the_page_and_its_links_exactly(client, value):
     page = client.get("/", query_string={"filter": f"specialty:{value}"})
-    assert page.status_code == 200
+    # (a value no item holds is refused, the page still showing it as written)
+    assert page.status_code == (200 if truth_count("specialties", value) else 400)
     assert f"specialty: {escaped(value)}" in page.text  # the chip
     removal = re.search(r'<a href="([^"]*)" aria-label="Remove filter', page.text).group(1)
     assert "filter=" not in removal.replace("&amp;", "&")
@@ -214,7 +217,7 @@ def test_the_search_page_shows_hits_facets_and_the_outcome_at_a_glance(client):
     assert page.status_code == 200
     _, answer = api(client, "/api/search", q="exacerbation", facet=["specialty"])
     total = answer["summary"]["total"]
-    assert f'<dd id="total">{total}</dd>' in page.text
+    assert f"{total} items match; showing 1-{min(total, 20)} (page 1)" in page.text
     for hit in answer["hits"][:10]:
         assert f"{hit['case']} #{hit['item_no']}</a>" in page.text
     marks = MARK.findall(page.text)
@@ -228,7 +231,8 @@ def test_the_search_page_shows_hits_facets_and_the_outcome_at_a_glance(client):
 
 def test_the_search_page_pages(client):
     first = client.get("/", query_string={"q": "*"}).text
-    assert "page 1 of 4" in first and 'rel="next"' in first
+    pages = math.ceil(len(truth_items()) / 20)  # 20 hits a page
+    assert pages > 1 and f"page 1 of {pages}" in first and 'rel="next"' in first
     second = client.get("/", query_string={"q": "*", "page": "2"}).text
     _, answer = api(client, "/api/search", q="*", page="2", limit="20")
     for hit in answer["hits"]:
@@ -254,10 +258,24 @@ def test_the_stats_page_draws_the_rates_it_lists(client):
         value = escaped(group["group"]["specialty"])
         assert f'<td class="group">{value}</td>' in page.text
         assert f"<td>{group['items']}</td><td>{group['upheld']}</td>" in page.text
-    # one bar a group and the total, each as long as its rate on the chart's scale
-    bars = re.findall(r'<rect x="300" y="\d+" width="([\d.]+)"', page.text)
-    rates = [g["rate"] for g in answer["groups"]] + [answer["summary"]["rate"]]
-    assert [float(width) for width in bars] == [round(rate * 360, 1) for rate in rates]
+    # One bar a group and the total, from the chart's 0% to its rate on the chart's own
+    # scale (read from its axis), whiskers from the interval's low end to its high end.
+    chart = re.search(r"<figure>.*?</figure>", page.text, re.S).group()
+    axis = {label: float(x) for x, label in re.findall(r'<text x="([\d.]+)"[^>]*>(0|100)%<', chart)}
+    zero, scale = axis["0"], axis["100"] - axis["0"]
+    bars = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', chart)
+    horizontal = re.findall(r'<line x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)" y2="\3"', chart)
+    whiskers = [(float(x1), float(x2)) for x1, x2, _ in horizontal]
+    counted = [*answer["groups"], answer["summary"]]
+    assert len(bars) == len(counted)
+    for (x, width), counts in zip(bars, counted, strict=True):
+        assert float(x) == zero
+        assert float(width) == pytest.approx(counts["rate"] * scale, abs=0.05)
+        low, high = zero + counts["ci_low"] * scale, zero + counts["ci_high"] * scale
+        assert any(
+            (x1, x2) == (pytest.approx(low, abs=0.05), pytest.approx(high, abs=0.05))
+            for x1, x2 in whiskers
+        ), (low, high)
 
 
 def test_the_letter_page_marks_the_querys_words(client):
@@ -340,6 +358,10 @@ def test_errors_answer_their_status_and_a_message(client, path, status):
 def test_only_reading_is_allowed(client):
     assert client.post("/", data={"q": "x"}).status_code == 405
     assert client.delete("/api/letter/CM16-0230651").status_code == 405
+    head = client.head("/", query_string={"q": "mri"})
+    assert head.status_code == 200 and head.data == b""
+    allowed = client.options("/").headers["Allow"]
+    assert set(allowed.replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_an_unforeseen_error_is_500_without_detail(index_dir):
@@ -360,7 +382,11 @@ def test_the_exports_hold_every_hit_of_the_search(client, index_dir):
     records, _, _ = cli_json(
         "query", "*", "--index", str(index_dir), "--format", "json", "--limit", "1000"
     )
-    hits = records[:-1]
+    # Each hit as the command gives it, but for the matching sentence: what costs most
+    # of an exported row, and what a spreadsheet has no use for (the README says so).
+    hits = [
+        {name: value for name, value in hit.items() if name != "snippet"} for hit in records[:-1]
+    ]
     assert len(hits) == len(truth_items())
     exported = client.get("/export.jsonl", query_string={"q": ""})
     assert exported.headers["Content-Disposition"].startswith("attachment")
@@ -369,12 +395,17 @@ def test_the_exports_hold_every_hit_of_the_search(client, index_dir):
     assert [(row["case"], int(row["item_no"])) for row in table] == [
         (hit["case"], hit["item_no"]) for hit in hits
     ]
+    assert list(table[0]) == [name for name in hits[0] if name != "type"]
 
 
 def test_an_export_follows_the_filters_and_sort(client, index_dir):
     args = ("query", "*", "--index", str(index_dir), "--format", "csv", "--limit", "1000")
     whole = CliRunner().invoke(cli_app, [*args, "--sort", "-decided"]).stdout
-    expected = [r for r in export_rows(whole) if r["outcome"] == "Overturned"]
+    expected = [
+        {name: value for name, value in row.items() if name != "snippet"}
+        for row in export_rows(whole)
+        if row["outcome"] == "Overturned"
+    ]
     exported = client.get(
         "/export.csv", query_string={"sort": "-decided", "filter": "outcome:Overturned"}
     )
@@ -497,3 +528,295 @@ def test_the_other_commands_start_without_the_web_stack():
     ).stdout
     for package in ("flask", "werkzeug", "waitress", "jinja2", "imr_search.web"):
         assert f"'{package}'" not in imported, package
+
+
+@pytest.mark.parametrize("query", ["mri NOT knee", "mri -knee", "mri ANDNOT knee"])
+def test_the_letter_page_marks_no_word_the_query_excludes(client, query):
+    page = client.get("/letter/CM17-0019120", query_string={"q": query})
+    _, record = api(client, "/api/letter/CM17-0019120")
+    own_text = " ".join(item["item"] + " " + item["rationale"] for item in record["items"])
+    assert re.search(r"(?i)\bknee\b", own_text) and re.search(r"(?i)\bmri\b", own_text)
+    marks = MARK.findall(page.text)
+    assert marks and all(re.fullmatch(r"(?i)mri", mark) for mark in marks), set(marks)
+
+
+@pytest.mark.parametrize(
+    "written, field, value",
+    [
+        ("outcome:upheld", "outcome", "Upheld"),
+        ("OUTCOME:overturned", "outcome", "Overturned"),
+        ("state:california", "license_states", "California"),
+        ("specialty:occupational   medicine", "specialties", "Occupational Medicine"),
+    ],
+)
+def test_a_filter_matches_its_value_in_any_case_and_spacing(client, written, field, value):
+    status, answer = api(client, "/api/search", q="*", filter=written)
+    assert status == 200
+    assert answer["summary"]["total"] == truth_count(field, value) > 0
+
+
+@pytest.mark.parametrize("written", ["outcome:Bogus", "year:abc", "specialty:Astrology"])
+def test_a_filter_value_no_item_has_is_refused_with_the_values(client, written):
+    status, answer = api(client, "/api/search", q="*", filter=written)
+    assert status == 400
+    field = written.split(":")[0]
+    _, everything = api(client, "/api/search", q="*", facet=field)
+    values = list(everything["summary"]["facets"][field])
+    assert written.split(":")[1] in answer["error"]
+    assert all(value in answer["error"] for value in values[:5])
+    page = client.get("/", query_string={"filter": written})
+    assert page.status_code == 400 and escaped(answer["error"]) in page.text
+
+
+def test_a_filter_value_this_search_lacks_is_no_error(client):
+    _, answer = api(client, "/api/search", q="*", filter="outcome:Upheld")
+    upheld_cases = {hit["case"] for hit in answer["hits"]}
+    overturned_only = [
+        item.case
+        for item in truth_items()
+        if item.outcome == "Overturned" and item.case not in upheld_cases
+    ]
+    status, narrowed = api(
+        client, "/api/search", q=f"case:{overturned_only[0]}", filter="outcome:Upheld"
+    )
+    assert status == 200 and narrowed["summary"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/stats?q=*",
+        "/api/stats?q=*&by=outcome",
+        "/api/search?q=mri&facet=bogus",
+        "/api/search?q=mri&filter=nocolon",
+        "/api/search?q=mri&filter=outcome:Bogus",
+        "/similar/CM16-0230651%2399/1",
+    ],
+)
+def test_a_parameters_error_does_not_blame_the_query(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    message = response.get_json()["error"] if path.startswith("/api/") else response.text
+    assert "query &#39;" not in message and not message.startswith("query '"), message
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+@pytest.mark.parametrize("limit", ["1001", "1000000000", "9" * 5000])
+def test_a_limit_too_large_says_the_most(client, path, limit):
+    response = client.get(path, query_string={"q": "*", "limit": limit})
+    assert response.status_code == 400
+    assert "limit is at most 1000" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search"])
+def test_a_page_past_the_last_says_how_many_there_are(client, path):
+    pages = math.ceil(len(truth_items()) / 20)
+    response = client.get(path, query_string={"q": "*", "limit": "20", "page": str(pages + 1)})
+    assert response.status_code == 400
+    assert f"page {pages + 1}: this search has {pages} pages" in response.text
+    assert client.get(path, query_string={"q": "*", "page": str(pages)}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "written, letters", [("1", True), ("true", True), ("0", False), ("false", False)]
+)
+def test_letters_is_read_as_a_boolean(client, written, letters):
+    status, answer = api(client, "/api/search", q="*", letters=written)
+    assert status == 200 and ("letters" in answer["summary"]) is letters
+
+
+@pytest.mark.parametrize("written", ["yes", "maybe", "2"])
+def test_letters_refuses_what_is_not_a_boolean(client, written):
+    status, answer = api(client, "/api/search", q="*", letters=written)
+    assert status == 400 and f"letters is 1, true, 0 or false, not {written!r}" in answer["error"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "70000 is not in the range 0<=x<=65535"),
+        (["--port", "-1"], "-1 is not in the range 0<=x<=65535"),
+        (["--host", "999.1.1.1"], "cannot listen on 999.1.1.1:0: no such address"),
+    ],
+)
+def test_serve_refuses_an_address_it_cannot_listen_on(index_dir, args, message):
+    result = CliRunner().invoke(cli_app, ["serve", "--index", str(index_dir), "--port", "0", *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_the_source_file_sent_is_the_one_checked(tmp_path):
+    """The bytes checked against the index's digest are the bytes sent: a file changed
+    while the answer is on its way changes nothing in it."""
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    source = Path(shutil.copy(CORPUS / "CM17-0016761.pdf", letters))  # the longest
+    indexed = source.read_bytes()
+    folder = tmp_path / "ix"
+    index_paths([letters], folder)
+    client = create_app(folder).test_client()
+    response = client.get("/letter/CM17-0016761/source", buffered=False)
+    assert response.status_code == 200
+    with open(source, "r+b") as changed:  # the same file, written over in place
+        changed.write(b"X" * len(indexed))
+    assert response.get_data() == indexed
+    response.close()
+
+
+def glance_of(page: str) -> dict[str, str]:
+    """The outcome at a glance as the search page shows it: term -> value."""
+    glance = re.search(r'<section class="glance".*?</section>', page, re.S).group()
+    return dict(re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", glance))
+
+
+@pytest.mark.parametrize("chosen", [None, "specialty:Occupational Medicine", "state:California"])
+def test_the_outcome_at_a_glance_is_the_truth_rows(client, chosen):
+    items = truth_items()
+    if chosen:
+        field, value = chosen.split(":")
+        field = {"specialty": "specialties", "state": "license_states"}[field]
+        items = [item for item in items if facet_key(value) in map(facet_key, item.row[field])]
+    upheld = sum(item.outcome == "Upheld" for item in items)
+    overturned = sum(item.outcome == "Overturned" for item in items)
+    page = client.get("/", query_string={"filter": chosen} if chosen else {}).text
+    glance = glance_of(page)
+    assert glance["items with an outcome"] == str(upheld + overturned)
+    assert glance["upheld"] == str(upheld) and glance["overturned"] == str(overturned)
+    assert glance["overturn rate (95% CI)"].startswith(f"{overturned / (upheld + overturned):.1%}")
+
+
+def test_an_item_without_an_outcome_says_so(tmp_path):
+    from .test_older_layouts import PROFESSIONAL_REVIEW_UNDECIDED
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    (letters / "undecided.txt").write_text(PROFESSIONAL_REVIEW_UNDECIDED, encoding="utf-8")
+    decided = sorted(CORPUS.glob("*.txt"))[0]
+    shutil.copy(decided, letters)
+    index_paths([letters], tmp_path / "ix")
+    client = create_app(tmp_path / "ix").test_client()
+    page = client.get("/", query_string={"q": "*"}).text
+    assert '<span class="outcome unknown">(no outcome)</span>' in page
+    known = [item for item in truth_items() if item.case == decided.stem]
+    assert "1 without an outcome" in page
+    assert glance_of(page)["items with an outcome"] == str(len(known))
+    letter = client.get("/letter/CM13-0000007").text
+    assert '<span class="outcome unknown">(no outcome)</span>' in letter
+
+
+def test_one_item_is_one_item(client):
+    single = next(row for row in truth_rows() if len(row["items"]) == 1)
+    page = client.get("/", query_string={"q": f"case:{single['case']}"}).text
+    assert "1 item matches; showing 1-1 (page 1)" in page and "1 items" not in page
+
+
+def test_the_letter_page_tells_the_letters_parse_warnings(tmp_path):
+    from .test_older_layouts import PROFESSIONAL_REVIEW
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    # Its reviewer's credentials cut away: the letter parses, with a warning `show` prints.
+    text = PROFESSIONAL_REVIEW.split("MEDICAL REVIEWER QUALIFICATIONS:")[0]
+    (letters / "review.txt").write_text(text, encoding="utf-8")
+    index_paths([letters], tmp_path / "ix")
+    shown = CliRunner().invoke(cli_app, ["show", "IMR 13-000004", "--index", str(tmp_path / "ix")])
+    said = [w.strip(" │") for w in re.findall(r"warning: ([^│\n]*)", shown.stdout)]
+    assert said
+    client = create_app(tmp_path / "ix").test_client()
+    page = client.get("/letter/IMR 13-000004")
+    assert page.status_code == 200
+    for warning in said:
+        assert f"warning: {escaped(warning)}</p>" in page.text
+
+
+SEARCH_STATE = {
+    "q": "guidelines",
+    "filter": ["outcome:Upheld", "license_state:California"],
+    "sort": "-decided",
+    "page": "2",
+    "limit": "5",
+}
+
+
+def same_search(url: str) -> bool:
+    asked = parse_qs(urlsplit(url.replace("&amp;", "&")).query)
+    return asked == {
+        name: value if isinstance(value, list) else [value] for name, value in SEARCH_STATE.items()
+    }
+
+
+def test_a_letter_opened_from_a_search_keeps_the_whole_search(client):
+    page = client.get("/", query_string=SEARCH_STATE).text
+    links = re.findall(r'<h3><a href="(/letter/[^"#]*)#item-\d+"', page)
+    assert len(links) == 5 and all(same_search(link) for link in links)
+    letter = client.get(links[0].replace("&amp;", "&")).text
+    back = re.search(r'<a href="([^"]*)">← Back to the search</a>', letter).group(1)
+    assert urlsplit(back.replace("&amp;", "&")).path == "/" and same_search(back)
+
+
+def test_the_stats_link_keeps_the_filters(client):
+    page = client.get("/", query_string=SEARCH_STATE).text
+    link = re.search(r'<a href="([^"]*)">Overturn rates by field</a>', page).group(1)
+    asked = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+    assert asked["q"] == ["guidelines"] and asked["filter"] == SEARCH_STATE["filter"]
+    stats_page = client.get(link.replace("&amp;", "&")).text
+    _, answer = api(
+        client, "/api/stats", q="guidelines", by="category", filter=SEARCH_STATE["filter"]
+    )
+    assert f"Overturn rates, {answer['summary']['items']} decided items" in stats_page
+
+
+def test_an_active_facet_link_says_it_removes_the_filter(client):
+    page = client.get("/", query_string={"filter": "outcome:Upheld"}).text
+    active = re.search(r'<a [^>]*aria-current="true"[^>]*>', page).group()
+    assert re.search(r'aria-label="[^"]*remove filter"', active, re.I)
+
+
+def test_the_hits_have_a_heading_of_their_own(client):
+    page = client.get("/", query_string={"q": "mri"}).text
+    headings = re.findall(r"<(h[1-3])[^>]*>(.*?)</h[1-3]>", page, re.S)
+    first_hit = next(n for n, (level, text) in enumerate(headings) if level == "h3")
+    level, text = headings[first_hit - 1]
+    assert level == "h2" and "glance" not in text
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two colours written #rrggbb."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("path", ["/stats?by=specialty", "/?q=mri"])
+def test_the_whiskers_stand_out_from_the_bars_and_the_page(client, path):
+    page = client.get(path).text
+    drawings = re.findall(r"<svg.*?</svg>", page, re.S)
+    fills = set(
+        re.findall(
+            r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="(#\w{6})"', page
+        )
+    )
+    strokes = [
+        re.findall(r'<g stroke="(#\w{6})" stroke-width="([\d.]+)">', svg) for svg in drawings
+    ]
+    assert fills and all(strokes)
+    for layers in strokes:
+        # Each whisker is drawn twice, the wider beneath: wherever it crosses a bar or the
+        # background, one of its two strokes stands out by 3:1 or more.
+        (under, under_width), (over, over_width) = layers[:2]
+        assert float(under_width) > float(over_width)
+        for ground in [*fills, "#ffffff", "#f1f1f1"]:
+            assert max(contrast(under, ground), contrast(over, ground)) >= 3, ground
+        assert contrast(under, over) >= 3
+
+
+def test_a_marked_word_differs_by_more_than_colour(client):
+    page = client.get("/", query_string={"q": "mri"}).text
+    rule = re.search(r"\bmark \{([^}]*)\}", page).group(1)
+    assert re.search(r"font-weight:\s*(bold|[6-9]00)|text-decoration:\s*underline", rule), rule

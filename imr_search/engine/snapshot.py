@@ -35,6 +35,20 @@ class Found:
     snippet: Snippet | None  # None where no field was asked for it
 
 
+def positive_leaves(q: wq.Query) -> Iterator[wq.Query]:
+    """The leaves of `q` an item is found by: not those under a NOT, nor the excluded side
+    of an ANDNOT."""
+    if isinstance(q, wq.Not):
+        return
+    if isinstance(q, wq.AndNot):
+        yield from positive_leaves(q.a)
+    elif q.is_leaf():
+        yield q
+    else:
+        for child in q.children():
+            yield from positive_leaves(child)
+
+
 @contextmanager
 def open_snapshot(index_dir: Path) -> Iterator[Snapshot]:
     """The index as of its newest commit, held for the block. Raises IndexUnusable."""
@@ -139,20 +153,24 @@ class Snapshot:
         keys = reader.column_reader("letter_key")
         return len({keys[doc] for doc in reader.all_doc_ids()}), self.searcher.doc_count()
 
+    def live_docs(self) -> np.ndarray:
+        """Every document of the index (not those deleted)."""
+        return np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
+
     def decision_dates(self) -> list:
         """The dates letters were decided on, each once."""
-        live = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
-        held = self.counts(live, ["decision_date"])["decision_date"]
+        held = self.counts(self.live_docs(), ["decision_date"])["decision_date"]
         return [long_to_datetime(value).date() for value in held if value is not None]
 
     def marks(self, query: ReadQuery, name: str, text: str) -> tuple[tuple[int, int], ...]:
         """The spans of `text` holding a word the query searches field `name` for (its
-        patterns expanded to the words this index holds), as a snippet marks them."""
+        patterns expanded to the words this index holds), as a snippet marks them: never a
+        word the query leaves out."""
         reader = self.searcher.reader()
         field = self.searcher.schema[name]
         words = {
             field.from_bytes(term)
-            for leaf in query.parsed.leaves()
+            for leaf in positive_leaves(query.parsed)
             if leaf.field() == name
             for _, term in leaf.existing_terms(reader, phrases=True, expand=True)
         }

@@ -83,4 +83,9 @@ def read_letter_or_reason(path: Path) -> tuple[Letter | None, str | None]:
 
 def file_digest(path: Path) -> str:
     """A file's SHA-256: what says whether it changed since it was indexed."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return data_digest(path.read_bytes())
+
+
+def data_digest(data: bytes) -> str:
+    """The SHA-256 of a file's bytes, as `file_digest` gives it."""
+    return hashlib.sha256(data).hexdigest()

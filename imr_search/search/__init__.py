@@ -3,12 +3,16 @@ similar decisions. Returns plain result objects and prints nothing; render.py sh
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
+from .counts import OutcomeCounts, wilson_interval
 from .results import (
+    DEFAULT_LIMIT,
+    EXPORT_COLUMNS,
     HIT_COLUMNS,
     Filter,
     Hit,
     LetterHits,
     NotFound,
+    ParameterError,
     Provenance,
     SearchResult,
     Sort,
@@ -20,10 +24,12 @@ from .results import (
     search,
     source_file,
 )
-from .similar import similar, similar_to_file
-from .stats import Group, OutcomeCounts, StatsResult, stats, wilson_interval
+from .similar import read_reference, similar, similar_to_file
+from .stats import Group, StatsResult, stats
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "EXPORT_COLUMNS",
     "HIT_COLUMNS",
     "Filter",
     "Group",
@@ -32,6 +38,7 @@ __all__ = [
     "NotFound",
     "OutcomeCounts",
     "Provenance",
+    "ParameterError",
     "QueryError",
     "SearchResult",
     "Snippet",
@@ -42,6 +49,7 @@ __all__ = [
     "find_letter",
     "letter_and_marks",
     "query_problem",
+    "read_reference",
     "search",
     "similar",
     "similar_to_file",

@@ -13,15 +13,23 @@ import numpy as np
 
 from ..engine.query import QueryError, ReadQuery, read_query
 from ..engine.ranking import Ranking
+from ..engine.schema import facet_value
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..engine.snippets import Snippet
 from ..fields import ALIASES, BY_NAME, COUNT_FIELDS, SNIPPET_FIELDS
-from ..letters import file_digest
-from ..letters.models import Letter
-from ..sorting import Sort
+from ..letters import data_digest
+from ..letters.models import OVERTURNED, UPHELD, Letter
+from ..sorting import DEFAULT_LIMIT, Sort
+from .counts import OutcomeCounts
 from .suggest import suggestions
 
 NO_VALUE = "(none)"
+VALUES_LISTED = 12  # of a facet's values, in a message saying which it has
+
+
+class ParameterError(QueryError):
+    """A search's parameter other than its query (a filter, a facet, a grouping, a page)
+    cannot be read; the message names it, and says nothing of the query."""
 
 
 @dataclass(frozen=True)
@@ -38,25 +46,30 @@ class Hit:
     drug: str | None
     category: str | None
     score: float | None  # None when sorted by date
-    snippet: Snippet
+    snippet: Snippet | None  # None in an export (each_hit)
     path: str
     letter_key: str
 
-    def to_dict(self) -> dict:
-        """The hit's JSON form: its HIT_COLUMNS, dates and snippets as text."""
-        shown = {name: getattr(self, name) for name in HIT_COLUMNS}
-        return dict(
-            shown,
-            decision_date=self.decision_date.isoformat() if self.decision_date else None,
-            specialties=list(self.specialties),
-            license_states=list(self.license_states),
-            score=round(self.score, 4) if self.score is not None else None,
-            snippet=self.snippet.text,
-        )
+    def to_dict(self, columns: tuple[str, ...] | None = None) -> dict:
+        """The hit's JSON form: its `columns` (HIT_COLUMNS), dates and snippets as text."""
+        as_text = {
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
+            "specialties": list(self.specialties),
+            "license_states": list(self.license_states),
+            "score": round(self.score, 4) if self.score is not None else None,
+            "snippet": self.snippet.text if self.snippet else None,
+        }
+        return {
+            name: as_text[name] if name in as_text else getattr(self, name)
+            for name in columns or HIT_COLUMNS
+        }
 
 
 # A hit's columns in its JSON and CSV forms, in order: all it holds but the letter's key.
 HIT_COLUMNS = tuple(field.name for field in fields(Hit) if field.name != "letter_key")
+# An export's: all but the matching sentence, which is for reading a page and costs some
+# fifty times the rest of a row (the highlighter reads the item's texts again).
+EXPORT_COLUMNS = tuple(name for name in HIT_COLUMNS if name != "snippet")
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,20 @@ class SearchResult:
     filters: tuple[Filter, ...] = ()
     provenance: Provenance | None = None
 
+    @property
+    def outcome_counts(self) -> OutcomeCounts:
+        """How the matching items with an outcome came out (an item of a letter whose
+        decision could not be read has none, and counts in `total` alone)."""
+        upheld = self.facets["outcome"].get(UPHELD, 0)
+        overturned = self.facets["outcome"].get(OVERTURNED, 0)
+        return OutcomeCounts(upheld + overturned, upheld, overturned)
+
+    @property
+    def pages(self) -> int:
+        """How many pages of `limit` the matching items (letters) fill; one when none match."""
+        found = self.total if self.letters is None else self.total_letters
+        return max(1, -(-found // self.limit))
+
     def records(self) -> Iterator[dict]:
         """The JSON form, as `query --format json` writes it: one record a hit (or letter),
         then the summary; each hit's made as it is read (an export of every hit holds one at
@@ -180,7 +207,7 @@ class Filter:
         """`FIELD:VALUE`, the field as a user may name it. Raises QueryError."""
         name, colon, value = text.partition(":")
         if not colon or not value:
-            raise QueryError(f"filter {text!r}: write FIELD:VALUE, e.g. outcome:Upheld")
+            raise ParameterError(f"filter {text!r}: write FIELD:VALUE, e.g. outcome:Upheld")
         return cls(facet_name(name.strip()), value)
 
     def __str__(self) -> str:
@@ -188,7 +215,10 @@ class Filter:
 
 
 def query_problem(text: str, problem: QueryError) -> str:
-    """A query that cannot be read, as every interface tells it: the query, then why."""
+    """A query that cannot be read, as every interface tells it: the query, then why; a
+    parameter that cannot be read, by its own message."""
+    if isinstance(problem, ParameterError):
+        return str(problem)
     return f"query {text!r}: {problem}"
 
 
@@ -200,7 +230,7 @@ def facet_name(name: str) -> str:
     """A facet named as a user may (any case, an alias). Raises QueryError."""
     resolved = ALIASES.get(name.lower(), name.lower())
     if resolved not in COUNT_FIELDS:
-        raise QueryError(f"cannot count by {name!r}; facets: {', '.join(COUNT_FIELDS)}")
+        raise ParameterError(f"cannot count by {name!r}; facets: {', '.join(COUNT_FIELDS)}")
     return resolved
 
 
@@ -208,7 +238,7 @@ def search(
     index_dir: Path,
     text: str,
     *,
-    limit: int = 10,
+    limit: int = DEFAULT_LIMIT,
     page: int = 1,
     sort: Sort = Sort.relevance,
     facets: tuple[str, ...] = (),
@@ -219,7 +249,7 @@ def search(
     `letters`), and item counts by outcome and by each of `facets`. Raises QueryError,
     IndexUnusable."""
     if limit < 1 or page < 1:
-        raise QueryError("--limit and --page start at 1")
+        raise ParameterError("--limit and --page start at 1")
     wanted = facets_wanted(facets)
     query = read_query(text)
     first = (page - 1) * limit
@@ -286,10 +316,13 @@ def each_hit(
     index_dir: Path, text: str, *, sort: Sort = Sort.relevance, filters: tuple[Filter, ...] = ()
 ) -> Iterator[Hit]:
     """Every item matching `text` (and `filters`) in order, one at a time, from one
-    snapshot held until the last: for exports of all of a search. Raises QueryError,
-    IndexUnusable (before the first item)."""
-    with every_hit(index_dir, text, sort=sort, filters=filters) as result:
-        yield from result.hits
+    snapshot held until the last, without its snippet: for exports of all of a search, in
+    their EXPORT_COLUMNS. Raises QueryError, IndexUnusable (before the first item)."""
+    query = read_query(text)
+    with open_snapshot(index_dir) as snapshot:
+        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
+        for position in range(len(ranking)):
+            yield to_hit(snapshot, ranking, position, snippets=False)
 
 
 def facets_wanted(facets: tuple[str, ...]) -> tuple[str, ...]:
@@ -311,14 +344,32 @@ def ranked(snapshot: Snapshot, query: ReadQuery, sort: Sort) -> Ranking:
 
 
 def filtered(snapshot: Snapshot, ranking: Ranking, filters: tuple[Filter, ...]) -> Ranking:
-    """The matches counted under each filter's value."""
+    """The matches counted under each filter's value, compared as facets compare values
+    (in any case and spelling). Raises ParameterError for a value no item of the index has."""
     for chosen in filters:
+        key = facet_value(chosen.value)
 
-        def wanted(value, chosen=chosen) -> bool:
-            return shown_value(chosen.field, value, snapshot.labels) == chosen.value
+        def wanted(value, chosen=chosen, key=key) -> bool:
+            return facet_value(shown_value(chosen.field, value, snapshot.labels)) == key
 
         ranking = ranking.only(snapshot.holding(ranking.docs, chosen.field, wanted))
+        if not len(ranking):
+            check_filter_value(snapshot, chosen, key)
     return ranking
+
+
+def check_filter_value(snapshot: Snapshot, chosen: Filter, key: str) -> None:
+    """Raises ParameterError, listing the values there are, when no item of the index
+    has `chosen`'s value (`key`, as facets compare values)."""
+    everything = snapshot.counts(snapshot.live_docs(), [chosen.field])[chosen.field]
+    values = labelled(everything, chosen.field, snapshot.labels)
+    if any(facet_value(value) == key for value in values):
+        return
+    listed = ", ".join(list(values)[:VALUES_LISTED])
+    more = f" and {len(values) - VALUES_LISTED} more" if len(values) > VALUES_LISTED else ""
+    raise ParameterError(
+        f"filter {str(chosen)!r}: no item has that {chosen.field}; its values: {listed}{more}"
+    )
 
 
 def shown_value(name: str, value, labels: dict) -> str:
@@ -358,8 +409,8 @@ def split_list(value: str | None) -> tuple[str, ...]:
     return tuple(part for part in (value or "").split(",") if part)
 
 
-def to_hit(snapshot: Snapshot, ranking: Ranking, position: int) -> Hit:
-    found = snapshot.found(ranking, position, SNIPPET_FIELDS)
+def to_hit(snapshot: Snapshot, ranking: Ranking, position: int, snippets: bool = True) -> Hit:
+    found = snapshot.found(ranking, position, SNIPPET_FIELDS if snippets else ())
     stored = found.fields
     decided = stored.get("decision_date")
     return Hit(
@@ -429,26 +480,52 @@ def letter_and_marks(
     with open_snapshot(index_dir) as snapshot:
         docs = items_of_case(snapshot, index_dir, case)
         letter = Letter.from_dict(snapshot.letter_record(sorted(docs.values())))
-        manifest = snapshot.manifest()
+        indexed_digest = snapshot.manifest().get(letter.path, {}).get("sha256")
         marks: Marks = {}
         if query is not None:
             marks[0, "summary"] = snapshot.marks(query, "summary", letter.summary or "")
             for item in letter.items:
                 for name, text_of in ITEM_TEXTS.items():
                     marks[item.position, name] = snapshot.marks(query, name, text_of(item) or "")
-    path = Path(letter.path)
-    problem = None
-    if not path.is_file():
-        problem = f"its file {path} is no longer there; shown as it was indexed"
-    elif manifest.get(letter.path, {}).get("sha256") != file_digest(path):
+    source = read_source(Path(letter.path), indexed_digest)
+    return letter, source.problem, marks
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A letter's source file as read once: its bytes when they are those indexed, else
+    what is wrong with it."""
+
+    path: Path
+    data: bytes | None
+    problem: str | None
+
+
+def read_source(path: Path, indexed_digest: str | None) -> SourceFile:
+    """The file at `path`, read once and checked against the digest it was indexed with."""
+    if not path.is_file():  # (nor a pipe or a device, which a read could wait on forever)
+        return SourceFile(
+            path, None, f"its file {path} is no longer there; shown as it was indexed"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return SourceFile(path, None, f"its file {path} cannot be read ({exc.strerror or exc})")
+    if data_digest(data) != indexed_digest:
         problem = f"{path} has changed since it was indexed; run `imr-search index` to update"
-    return letter, problem, marks
+        return SourceFile(path, None, problem)
+    return SourceFile(path, data, None)
 
 
-def source_file(index_dir: Path, case: str) -> Path:
-    """The file the letter under `case` was indexed from, when the index's manifest names
-    it and it is unchanged; never another path. Raises NotFound, IndexUnusable."""
-    letter, problem, _ = letter_and_marks(index_dir, case)
-    if problem:
-        raise NotFound(f"{case}: {problem}")
-    return Path(letter.path)
+def source_file(index_dir: Path, case: str) -> SourceFile:
+    """The file the letter under `case` was indexed from, its bytes read once, when the
+    index's manifest names it and they are unchanged; never another path. Raises NotFound,
+    IndexUnusable."""
+    with open_snapshot(index_dir) as snapshot:
+        docs = items_of_case(snapshot, index_dir, case)
+        path = snapshot.stored(min(docs.values())).get("path", "")
+        indexed_digest = snapshot.manifest().get(path, {}).get("sha256")
+    source = read_source(Path(path), indexed_digest)
+    if source.problem:
+        raise NotFound(f"{case}: {source.problem}")
+    return source

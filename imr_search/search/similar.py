@@ -12,6 +12,7 @@ from ..fields import FIELDS, Kind
 from ..letters import LetterError, read_document
 from .results import (
     NotFound,
+    ParameterError,
     SearchResult,
     check_item,
     items_of_case,
@@ -35,20 +36,29 @@ SIMILAR_TEXT = [f for f in FIELDS if f.kind is Kind.PROSE and f.similar_boost]
 SIMILAR_VALUES = [f for f in FIELDS if f.kind is Kind.VALUES and f.similar_boost]
 
 
-def similar(index_dir: Path, reference: str, *, limit: int = 10) -> SearchResult:
-    """The items of other letters most like the item `reference` ("CASE#ITEM", or "CASE"
-    for a letter of one item): its item text, rationale and the letter's summary, weighed
-    by how telling each word is in the index, and the same drug and treatment. Raises
-    NotFound, QueryError, IndexUnusable."""
+def read_reference(reference: str) -> tuple[str, int | None]:
+    """ "CASE#ITEM" as case and item number, "CASE" as case and None. Raises
+    ParameterError."""
     case, _, number = reference.partition("#")
     if number and not number.isdigit():
-        raise QueryError(f"{reference!r}: write CASE#ITEM, e.g. CM16-0230651#9")
+        raise ParameterError(f"{reference!r}: write CASE#ITEM, e.g. CM16-0230651#9")
+    return case, int(number) if number else None
+
+
+def similar(
+    index_dir: Path, case: str, item: int | None = None, *, limit: int = 10
+) -> SearchResult:
+    """The items of other letters most like item `item` of the letter `case` (None: the
+    letter's one item): its item text, rationale and the letter's summary, weighed by how
+    telling each word is in the index, and the same drug and treatment. Raises NotFound,
+    IndexUnusable."""
     with open_snapshot(index_dir) as snapshot:
         docs = items_of_case(snapshot, index_dir, case)
-        if not number and len(docs) > 1:
+        if item is None and len(docs) > 1:
             raise NotFound(f"{case} has {len(docs)} items; name one, e.g. {case}#{min(docs)}")
-        item_no = int(number) if number else next(iter(docs))
+        item_no = item if item is not None else next(iter(docs))
         check_item(case, item_no, docs)
+        reference = case if item is None else f"{case}#{item}"  # as the user named it
         stored = snapshot.stored(docs[item_no])
         texts = {field.name: stored.get(field.name, "") for field in SIMILAR_TEXT}
         found = {field.name: split_list(stored.get(field.name)) for field in SIMILAR_VALUES}

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.query import QueryError, read_query
+from ..engine.query import read_query
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import ALIASES, BY_NAME, GROUP_FIELDS, Kind
+from .counts import Z_95, OutcomeCounts, wilson_interval
 from .results import (
     NO_VALUE,
     Filter,
+    ParameterError,
     Provenance,
     Sort,
     filtered,
@@ -26,36 +28,7 @@ from .results import (
 )
 from .suggest import suggestions
 
-Z_95 = 1.959963984540054  # the standard normal quantile for a 95% two-sided interval
 OTHER = "other"
-
-
-@dataclass(frozen=True)
-class OutcomeCounts:
-    """How a set of decided items came out, with the overturn rate's 95% Wilson interval."""
-
-    items: int
-    upheld: int
-    overturned: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.overturned / self.items if self.items else None
-
-    @property
-    def interval(self) -> tuple[float, float] | None:
-        return wilson_interval(self.overturned, self.items)
-
-    def to_dict(self) -> dict:
-        low, high = self.interval or (None, None)
-        return {
-            "items": self.items,
-            "upheld": self.upheld,
-            "overturned": self.overturned,
-            "rate": self.rate,
-            "ci_low": low,
-            "ci_high": high,
-        }
 
 
 # The spans `--measure days` measures: from the letter's header date to its decision date.
@@ -152,19 +125,6 @@ class StatsResult:
         return [*groups, summary]
 
 
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
-    """The Wilson score interval for a binomial proportion: unlike the normal approximation
-    it stays within 0..1 and is sound for small counts and rates near 0."""
-    if trials == 0:
-        return None
-    p = successes / trials
-    spread = z * z / trials
-    centre = (p + spread / 2) / (1 + spread)
-    half = z * math.sqrt(p * (1 - p) / trials + spread / (4 * trials)) / (1 + spread)
-    # Rounded: at 0 or all successes an end is exactly 0 or 1, not 1e-17 off.
-    return round(max(0.0, centre - half), 12), round(min(1.0, centre + half), 12)
-
-
 def newcombe_interval(
     successes_1: int, trials_1: int, successes_2: int, trials_2: int, z: float = Z_95
 ) -> tuple[float, float, float] | None:
@@ -186,12 +146,12 @@ def newcombe_interval(
 
 
 def group_name(name: str) -> str:
-    """A `--by` field, named as a user may (any case, an alias). Raises QueryError."""
+    """A `--by` field, named as a user may (any case, an alias). Raises ParameterError."""
     resolved = ALIASES.get(name.lower(), name.lower())
     if resolved == "outcome":
-        raise QueryError("cannot group by outcome: each group is counted by outcome already")
+        raise ParameterError("cannot group by outcome: each group is counted by outcome already")
     if resolved not in GROUP_FIELDS:
-        raise QueryError(f"cannot group by {name!r}; fields: {', '.join(GROUP_FIELDS)}")
+        raise ParameterError(f"cannot group by {name!r}; fields: {', '.join(GROUP_FIELDS)}")
     return resolved
 
 
@@ -212,7 +172,7 @@ def stats(
     IndexUnusable."""
     fields = tuple(dict.fromkeys(map(group_name, by)))
     if not 1 <= len(fields) <= 2:
-        raise QueryError("group by one or two fields: --by FIELD [--by FIELD]")
+        raise ParameterError("group by one or two fields: --by FIELD [--by FIELD]")
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
         docnums = filtered(snapshot, ranked(snapshot, query, Sort.relevance), filters).docs

@@ -7,10 +7,10 @@ and sent. Nothing here searches, counts or reads a file but through the library.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import logging
-import math
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -20,14 +20,21 @@ from flask import Flask, Response, render_template, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..engine.store import IndexUnusable
-from ..export import csv_lines, json_lines
+from ..export import csv_export_lines, json_export_lines
 from ..fields import GROUP_FIELDS
-from ..letters.models import OVERTURNED, UPHELD
+from ..render import (
+    counted,
+    letter_facts,
+    outcome_label,
+    rate_text,
+    result_summary,
+)
 from ..search import (
+    DEFAULT_LIMIT,
     Filter,
     NotFound,
-    OutcomeCounts,
     QueryError,
+    SearchResult,
     Sort,
     each_hit,
     letter_and_marks,
@@ -51,10 +58,12 @@ SIDEBAR = (
     "guideline_source",
     "year",
 )
-PAGE_LIMIT = 20  # hits a page on the search page
-API_LIMIT = 10  # as `query --limit`'s default
+PAGE_LIMIT = 20  # hits a page on the search page (the API's: the command's, DEFAULT_LIMIT)
 MOST_LIMIT = 1000  # hits a page at most: snippets cost time (exports have them all)
 SIMILAR_SHOWN = 10
+# The pages whose URL keeps the page of hits: the search page, and a letter opened from it
+# (for its way back).
+PAGED = ("search_page", "letter_page")
 SOURCE_TYPES = {".pdf": "application/pdf", ".txt": "text/plain; charset=utf-8"}
 # The pages run no script and load nothing from elsewhere.
 PAGE_POLICY = (
@@ -84,19 +93,23 @@ class Asked:
         """The query searched: a blank box is every item."""
         return self.q.strip() or EVERY
 
-    def url(self, endpoint: str, **changes) -> str:
-        """This search's URL at `endpoint`, with `changes`; defaults left out, and the page
-        and its size but on the search page."""
+    def url(self, endpoint: str, route: dict | None = None, **changes) -> str:
+        """This search's URL at `endpoint` (its `route` values), with `changes`; defaults
+        left out, and the page and its size but where a page of hits is, or is gone back to."""
         asked = replace(self, **changes)
         pairs = [("q", asked.q)] if asked.q else []
         pairs += [("filter", str(chosen)) for chosen in asked.filters]
         if asked.sort is not Sort.relevance:
             pairs.append(("sort", asked.sort.value))
-        if endpoint == "search_page" and asked.page != 1:
+        if endpoint in PAGED and asked.page != 1:
             pairs.append(("page", str(asked.page)))
-        if endpoint == "search_page" and asked.limit != PAGE_LIMIT:
+        if endpoint in PAGED and asked.limit != PAGE_LIMIT:
             pairs.append(("limit", str(asked.limit)))
-        return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+        return url_for(endpoint, **(route or {})) + ("?" + urlencode(pairs) if pairs else "")
+
+    def letter_url(self, case: str) -> str:
+        """A letter's page, keeping this search for its words' marks and the way back."""
+        return self.url("letter_page", {"case": case})
 
     def with_filter(self, chosen: Filter) -> str:
         return self.url("search_page", filters=(*self.filters, chosen), page=1)
@@ -110,11 +123,25 @@ def whole_number(name: str, default: int, most: int | None = None) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    if not raw.isascii() or not raw.isdigit() or not raw.strip("0"):
         raise Refused(f"{name} is a whole number from 1, not {raw[:40]!r}")
-    if most is not None and int(raw) > most:
+    # (a number of thousands of digits is not read at all: Python refuses to)
+    if most is not None and (len(raw) > len(str(most)) or int(raw) > most):
         raise Refused(f"{name} is at most {most}")
+    if len(raw) > 18:
+        raise Refused(f"{name} {raw[:20]}...: no search has so many")
     return int(raw)
+
+
+BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def boolean(name: str) -> bool:
+    """A yes-or-no parameter: 1 or true, 0 or false (left out: false)."""
+    raw = request.args.get(name, "0")
+    if raw.lower() not in BOOLEANS:
+        raise Refused(f"{name} is 1, true, 0 or false, not {raw[:40]!r}")
+    return BOOLEANS[raw.lower()]
 
 
 def read_asked(default_limit: int) -> Asked:
@@ -165,7 +192,15 @@ def create_app(index_dir: Path) -> Flask:
     re-indexed folder is seen at once)."""
     app = Flask(__name__, static_folder=None)
     app.jinja_env.globals.update(
-        marked=marked, Filter=Filter, SIDEBAR=SIDEBAR, GROUP_FIELDS=GROUP_FIELDS
+        marked=marked,
+        Filter=Filter,
+        Sort=Sort,
+        SIDEBAR=SIDEBAR,
+        GROUP_FIELDS=GROUP_FIELDS,
+        outcome_label=outcome_label,
+        rate_text=rate_text,
+        result_summary=result_summary,
+        letter_facts=letter_facts,
     )
     app.jinja_env.filters["percent"] = lambda share: f"{share * 100:.1f}"
 
@@ -206,35 +241,34 @@ def create_app(index_dir: Path) -> Flask:
 
     # ------------------------------------------------------------ pages
 
+    def searched(asked: Asked, text: str, facets, letters: bool = False) -> SearchResult:
+        """The search the URL asks for; a page past its last refused. Raises Refused,
+        QueryError, IndexUnusable."""
+        result = search(
+            index(),
+            text,
+            limit=asked.limit,
+            page=asked.page,
+            sort=asked.sort,
+            facets=tuple(facets),
+            letters=letters,
+            filters=asked.filters,
+        )
+        if asked.page > result.pages:
+            raise Refused(f"page {asked.page}: this search has {counted(result.pages, 'page')}")
+        return result
+
     @app.get("/")
     def search_page():
         asked = read_asked(PAGE_LIMIT)
         try:
-            result = search(
-                index(),
-                asked.text,
-                limit=asked.limit,
-                page=asked.page,
-                sort=asked.sort,
-                facets=SIDEBAR,
-                filters=asked.filters,
-            )
+            result = searched(asked, asked.text, SIDEBAR)
         except QueryError as exc:
             page = render_template(
                 "search.html", asked=asked, error=query_problem(asked.text, exc), result=None
             )
             return Response(page, 400, mimetype="text/html")
-        upheld = result.facets["outcome"].get(UPHELD, 0)
-        overturned = result.facets["outcome"].get(OVERTURNED, 0)
-        glance = OutcomeCounts(upheld + overturned, upheld, overturned)
-        return render_template(
-            "search.html",
-            asked=asked,
-            error=None,
-            result=result,
-            glance=glance,
-            pages=max(1, math.ceil(result.total / asked.limit)),
-        )
+        return render_template("search.html", asked=asked, error=None, result=result)
 
     @app.get("/stats")
     def stats_page():
@@ -256,26 +290,29 @@ def create_app(index_dir: Path) -> Flask:
 
     @app.get("/letter/<case>")
     def letter_page(case: str):
-        q = request.args.get("q", "").strip()
+        asked = read_asked(PAGE_LIMIT)
+        q = asked.q.strip()
         text = q if q and q != EVERY else None
         letter, source_problem, marks = letter_and_marks(index(), case, text)
         return render_template(
-            "letter.html",
-            letter=letter,
-            source_problem=source_problem,
-            marks=marks,
-            asked=Asked(q=q),
+            "letter.html", letter=letter, source_problem=source_problem, marks=marks, asked=asked
         )
 
     @app.get("/letter/<case>/source")
     def letter_source(case: str):
-        path = source_file(index(), case)
-        kind = SOURCE_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return send_file(path, mimetype=kind, download_name=path.name, conditional=False)
+        source = source_file(index(), case)
+        kind = SOURCE_TYPES.get(source.path.suffix.lower(), "application/octet-stream")
+        # The bytes checked against the index are the bytes sent: the file is not reopened.
+        return send_file(
+            io.BytesIO(source.data),
+            mimetype=kind,
+            download_name=source.path.name,
+            conditional=False,
+        )
 
     @app.get("/similar/<case>/<int:item>")
     def similar_page(case: str, item: int):
-        result = similar(index(), f"{case}#{item}", limit=SIMILAR_SHOWN)
+        result = similar(index(), case, item, limit=SIMILAR_SHOWN)
         return render_template("similar.html", case=case, item=item, result=result)
 
     # ------------------------------------------------------------ exports
@@ -294,35 +331,26 @@ def create_app(index_dir: Path) -> Flask:
     @app.get("/export.csv")
     def export_csv():
         asked = read_asked(PAGE_LIMIT)
-        return exported(csv_lines(all_hits(asked)), "text/csv", "imr-search.csv")
+        return exported(csv_export_lines(all_hits(asked)), "text/csv", "imr-search.csv")
 
     @app.get("/export.jsonl")
     def export_jsonl():
         asked = read_asked(PAGE_LIMIT)
-        records = ({"type": "hit", **hit.to_dict()} for hit in all_hits(asked))
-        return exported(json_lines(records), "application/x-ndjson", "imr-search.jsonl")
+        lines = json_export_lines(all_hits(asked))
+        return exported(lines, "application/x-ndjson", "imr-search.jsonl")
 
     # ------------------------------------------------------------ the JSON API
 
     @app.get("/api/search")
     def api_search():
-        asked = read_asked(API_LIMIT)
-        result = search(
-            index(),
-            asked.q,
-            limit=asked.limit,
-            page=asked.page,
-            sort=asked.sort,
-            facets=tuple(request.args.getlist("facet")),
-            letters=request.args.get("letters", "") in ("1", "true"),
-            filters=asked.filters,
-        )
+        asked = read_asked(DEFAULT_LIMIT)
+        result = searched(asked, asked.q, request.args.getlist("facet"), boolean("letters"))
         *found, summary = result.records()
         return json_response({"hits": found, "summary": summary})
 
     @app.get("/api/stats")
     def api_stats():
-        asked = read_asked(API_LIMIT)
+        asked = read_asked(DEFAULT_LIMIT)
         minimum = whole_number("min", 1)
         by = tuple(request.args.getlist("by"))
         result = stats(index(), asked.q, by, minimum, filters=asked.filters)
