@@ -107,7 +107,7 @@ def meets(a: Span, b: Span, connector: Asked) -> bool:
         gap = max(b_first.position - a_last.position, a_first.position - b_last.position)
         return gap <= connector.distance
     same = getattr(a_first, connector.unit) == getattr(b_first, connector.unit)
-    return same and (not connector.ordered or a_first.position < b_first.position)
+    return same and (not connector.ordered or a_last.position < b_first.position)
 
 
 def holds(query, fields: dict[str, list[Word]]) -> bool:
@@ -256,3 +256,12 @@ def test_spaces_beside_westlaw_connectors_are_said_once():
     assert read_query("flexeril /s (exacerbation OR flare)").notes == ()
     assert read_query("rationale:(flexeril /s exacerbation)").notes == ()
     assert read_query("flexeril exacerbation").notes == ()  # no connector: nothing to say
+
+
+def test_in_order_the_left_side_ends_before_the_right_begins(tmp_path):
+    """`+s` and `+p` as `+n`: the right side's words after all of the left side's, so a word
+    inside the left phrase is not the right side (Westlaw's "precedes")."""
+    ix = build(tmp_path, [{"rationale": "Kilo lima mike."}, {"rationale": "Kilo lima lima."}])
+    for spelling in ("+s", "+p", "+2"):
+        assert matched(ix, f'"kilo lima" {spelling} lima') == {"C1"}, spelling
+        assert matched(ix, f'"kilo lima" {spelling} mike') == {"C0"}, spelling

@@ -518,8 +518,25 @@ ERRORS = [
     ('#"knee"', "# at column 1 takes one word as written"),
     ("#knee*", "# takes one word as written"),
     ("outcome:#upheld", "# is for text fields"),
-    (":not w/3 AND pain", "w/3 at column 6 needs a side before it and one after it"),
+    (":not w/3 AND pain", "':not w/3' at column 1 reads as a word, not a connector"),
+    ("pain /99999999999999999999 opioid", "a distance is 1 word or more, and at most 100,000"),
+    ("pain +99999999999999999999 opioid", "a distance is 1 word or more, and at most 100,000"),
+    ('"chronic pain"~99999999999999999999', "words at most 100,000 apart"),
+    ("pain/s opioid", "'pain/s' at column 1 reads as a word, not a connector"),
+    ("pain w/ opioid", "'w/' at column 6 reads as a word, not a connector"),
+    ("pain w/5opioid", "'w/5opioid' at column 6 reads as a word"),
+    ("pain /sentence opioid", "'/sentence' at column 6 reads as a word"),
+    ("atleast3 (pain)", "'atleast3' at column 1 reads as a word"),
 ]
+
+
+# The letters' own abbreviations are words, never taken for connectors.
+WORDS_NOT_CONNECTORS = ["s/p surgery", "w/c purchase", "w/o contrast", "L5/S1", "atleast3(pain)"]
+
+
+@pytest.mark.parametrize("text", WORDS_NOT_CONNECTORS)
+def test_abbreviations_like_connectors_are_read(text):
+    parse_query(text)
 
 
 @pytest.mark.parametrize("text, message", ERRORS)

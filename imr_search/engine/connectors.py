@@ -410,7 +410,8 @@ def others_in_units(units: np.ndarray, other_units: np.ndarray, counted: np.ndar
 
 def same_unit(mine: Spans, theirs: Spans, marks: np.ndarray, ordered: bool):
     """Whether each of `mine`, and each of `theirs`, has one of the other in its sentence
-    (or paragraph: the unit `marks` begin); with `ordered`, mine starting first."""
+    (or paragraph: the unit `marks` begin); with `ordered`, mine ending before theirs
+    start."""
     my_units = np.searchsorted(marks, mine.starts, side="right")
     their_units = np.searchsorted(marks, theirs.starts, side="right")
     if not ordered:  # an occurrence never meets itself (`pain /s pain` asks for two)
@@ -420,10 +421,12 @@ def same_unit(mine: Spans, theirs: Spans, marks: np.ndarray, ordered: bool):
         )
     if not len(mine) or not len(theirs):
         return np.zeros(len(mine), dtype=bool), np.zeros(len(theirs), dtype=bool)
-    # Units never decrease along spans in order: the first of mine in a unit starts
-    # earliest, the last of theirs starts latest.
-    first = np.minimum(np.searchsorted(my_units, their_units), len(mine) - 1)
-    theirs_met = (my_units[first] == their_units) & (mine.starts[first] < theirs.starts)
+    # Mine must end before theirs start. Units never decrease along spans in order: the
+    # last of theirs in a unit starts latest; of mine, the earliest end is found per unit.
+    units, firsts = np.unique(my_units, return_index=True)
+    earliest_end = np.minimum.reduceat(mine.ends, firsts)
+    at = np.minimum(np.searchsorted(units, their_units), len(units) - 1)
+    theirs_met = (units[at] == their_units) & (earliest_end[at] < theirs.starts)
     last = np.maximum(np.searchsorted(their_units, my_units, side="right") - 1, 0)
-    mine_met = (their_units[last] == my_units) & (theirs.starts[last] > mine.starts)
+    mine_met = (their_units[last] == my_units) & (theirs.starts[last] > mine.ends)
     return mine_met, theirs_met

@@ -62,6 +62,12 @@ from .schema import MARKED, build_schema, prose_field, prose_terms
 from .words import WORDS
 
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
+# What a connector typed out of its form looks like: glued to a word (pain/s, w/5opioid),
+# without its reach (w/, /sentence), or atleastN apart from its bracket.
+# Letters' own abbreviations stay words: s/p, w/c, w/o, L5/S1.
+MISWRITTEN_CONNECTOR = re.compile(
+    r"(?i)^(?:w|pre)/(?:$|\d+\D)|^/[a-z]{2,}|[^\W\d]{2,}/(?:[sp]|\d+)$|^atleast\d+$"
+)
 COMPARISON = re.compile(r"[<>]=?|=[<>]")
 # Westlaw's and Lexis's connectors, loosest last; those of a level bind left to right.
 CONNECTOR_LEVELS = (
@@ -220,8 +226,11 @@ class ConnectorGroup(syntax.GroupNode):
     def query(self, parser):
         spelling, at = self.operator.text, where(self.operator)
         connector = connector_of(spelling)
-        if connector.unit == WORD and connector.distance < 1:
-            raise QueryError(f"{spelling} at {at}: a distance is 1 word or more")
+        if connector.unit == WORD and not 1 <= connector.distance <= MOST_WORDS_APART:
+            raise QueryError(
+                f"{spelling} at {at}: a distance is 1 word or more, and at most "
+                f"{MOST_WORDS_APART:,} (a field's length)"
+            )
         sides = [node.query(parser) for node in self.nodes]
         if len(sides) != 2:  # what check_syntax cannot see: ":not w/3" has no left side
             raise QueryError(f"{spelling} at {at} needs a side before it and one after it")
@@ -381,6 +390,15 @@ def check_syntax(text: str) -> None:
             raise QueryError(
                 f"# at column {at + 1} takes one word as written, right after it: #knees"
             )
+        miswritten = MISWRITTEN_CONNECTOR.search(token)
+        bracketed = masked[at + len(token) : at + len(token) + 1] == "("
+        if miswritten and not joins(token) and not (bracketed and token[0] in "aA"):
+            raise QueryError(
+                f"{token.replace('_', ' ')!r} at column {at + 1} reads as a word, not a "
+                "connector; write a "
+                "connector apart, between spaces, with its number or s or p: pain /s opioid, "
+                "pain w/5 opioid, atleast3(pain)"
+            )
         negates = token in ("NOT", "-")  # what follows it is negated
         if negates and after is not None and (after == "NOT" or after.startswith("-")):
             raise QueryError(
@@ -476,6 +494,11 @@ class ReadingPlugin:
                 self.read_values(parser, node)
                 continue
             node = group[index] = self.read_pattern(node)
+            if isinstance(node, PhraseNode) and node.slop > MOST_WORDS_APART:
+                raise QueryError(
+                    f'"{node.text}"~{node.slop} at {where(node)}: words at most '
+                    f"{MOST_WORDS_APART:,} apart (a field's length)"
+                )
             if isinstance(node, FuzzyNode) and node.maxdist > MOST_TYPOS:
                 raise QueryError(
                     f"{node.text}~ at {where(node)}: a word finds its typos "
@@ -519,6 +542,8 @@ class ReadingPlugin:
 
 WildcardNode = plugins.WildcardPlugin.WildcardNode
 FuzzyNode = FuzzyTermPlugin.FuzzyTermNode
+PhraseNode = plugins.PhrasePlugin.PhraseNode
+MOST_WORDS_APART = 100_000  # past the longest field; larger numbers overflow the arrays
 MOST_TYPOS = 2  # Lucene's cap too: "mri~3" finds every three-letter word
 
 
