@@ -33,6 +33,10 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
 
 
 def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
+    out.writelines(provenance_lines(provenance))
+
+
+def provenance_lines(provenance: Provenance | None) -> Iterator[str]:
     """A CSV export's opening lines, each starting with "#" (read as comments by pandas'
     `comment="#"`, R's `comment.char`): how its rows were obtained."""
     if provenance is None:
@@ -49,7 +53,7 @@ def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
         ("searched at", provenance.to_dict()["searched_at"]),
     )
     for label, value in lines:
-        out.write(f"# {label}: {' '.join(str(value).split())}\n")
+        yield f"# {label}: {' '.join(str(value).split())}\n"
 
 
 def write_search_csv(result: SearchResult, out: IO[str]) -> None:
@@ -78,16 +82,23 @@ def csv_lines(hits: Iterable[Hit], columns: tuple[str, ...] = HIT_COLUMNS) -> It
         yield written(["" if row[name] is None else row[name] for name in columns])
 
 
-# An export of every hit of a search (each_hit's), in its two forms: a row a hit, in
-# EXPORT_COLUMNS, a line at a time.
+# An export of every hit of a search (every_hit's, without snippets), in its two forms: a
+# row a hit in EXPORT_COLUMNS, a line at a time, with how it was obtained (the CSV's
+# opening "#" lines, the JSON Lines' closing summary).
 
 
-def csv_export_lines(hits: Iterable[Hit]) -> Iterator[str]:
-    return csv_lines(hits, EXPORT_COLUMNS)
+def csv_export_lines(result: SearchResult) -> Iterator[str]:
+    yield from provenance_lines(result.provenance)
+    yield from csv_lines(result.hits, EXPORT_COLUMNS)
 
 
-def json_export_lines(hits: Iterable[Hit]) -> Iterator[str]:
-    return json_lines({"type": "hit", **hit.to_dict(EXPORT_COLUMNS)} for hit in hits)
+def json_export_lines(result: SearchResult) -> Iterator[str]:
+    hits = ({"type": "hit", **hit.to_dict(EXPORT_COLUMNS)} for hit in result.hits)
+    yield from json_lines(hits)
+    summary = {"type": "summary", "total": result.total}
+    if result.provenance is not None:
+        summary["provenance"] = result.provenance.to_dict()
+    yield from json_lines([summary])
 
 
 def write_watch_json(runs, out: IO[str]) -> None:

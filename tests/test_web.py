@@ -2,8 +2,6 @@
 Flask's test client, on a real index of the sample corpus; its JSON answers against the
 command line's own; the `serve` command itself as a process."""
 
-import csv
-import io
 import json
 import math
 import re
@@ -390,12 +388,21 @@ def test_the_exports_hold_every_hit_of_the_search(client, index_dir):
     assert len(hits) == len(truth_items())
     exported = client.get("/export.jsonl", query_string={"q": ""})
     assert exported.headers["Content-Disposition"].startswith("attachment")
-    assert [json.loads(line) for line in exported.text.splitlines()] == hits
-    table = list(csv.DictReader(io.StringIO(client.get("/export.csv").text)))
+    *lines, summary = [timeless(json.loads(line)) for line in exported.text.splitlines()]
+    assert lines == hits
+    # how it was obtained, as the command's summary says it
+    assert summary == {"type": "summary", "total": len(hits),
+                       "provenance": records[-1]["provenance"]}  # fmt: skip
+    whole = client.get("/export.csv").text
+    table = export_rows(whole)
     assert [(row["case"], int(row["item_no"])) for row in table] == [
         (hit["case"], hit["item_no"]) for hit in hits
     ]
     assert list(table[0]) == [name for name in hits[0] if name != "type"]
+    provenance = records[-1]["provenance"]
+    opening = [line for line in whole.splitlines() if line.startswith("# ")]
+    assert opening[0] == f"# query: {provenance['query']}"
+    assert f"generation {provenance['index']['generation']}" in opening[2]
 
 
 def test_an_export_follows_the_filters_and_sort(client, index_dir):
@@ -409,7 +416,7 @@ def test_an_export_follows_the_filters_and_sort(client, index_dir):
     exported = client.get(
         "/export.csv", query_string={"sort": "-decided", "filter": "outcome:Overturned"}
     )
-    assert list(csv.DictReader(io.StringIO(exported.text))) == expected
+    assert export_rows(exported.text) == expected
 
 
 # ---------------------------------------------------------------- the live index

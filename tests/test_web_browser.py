@@ -4,8 +4,6 @@ change, remove it, page, open a letter and see the marked words, download the ex
 With IMR_SEARCH_SCREENSHOT=1 the run also saves the README's screenshot of the search page
 (docs/search-page.png); otherwise it leaves that file alone."""
 
-import csv
-import io
 import os
 import re
 import shutil
@@ -16,7 +14,7 @@ import pytest
 
 from imr_search.web import make_server
 
-from .conftest import ROOT
+from .conftest import ROOT, export_rows
 
 # Found as .ci/run looks for it (`command -v chromium`), which installs it when it is not.
 CHROMIUM = shutil.which("chromium")
@@ -128,7 +126,7 @@ def test_the_export_link_downloads_every_hit(page, site):
     with page.expect_download() as download:
         page.locator("#export-csv").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = export_rows(text)
     assert len(rows) == shown > 20  # all of them, not one page
     assert {row["outcome"] for row in rows} == {"Upheld"}
 

@@ -46,7 +46,7 @@ class Hit:
     drug: str | None
     category: str | None
     score: float | None  # None when sorted by date
-    snippet: Snippet | None  # None in an export (each_hit)
+    snippet: Snippet | None  # None in an export without snippets (every_hit)
     path: str
     letter_key: str
 
@@ -289,10 +289,13 @@ def every_hit(
     sort: Sort = Sort.relevance,
     facets: tuple[str, ...] = (),
     filters: tuple[Filter, ...] = (),
+    snippets: bool = True,
 ) -> Iterator[SearchResult]:
     """Every item matching `text` (and `filters`), for an export: a result whose `hits` are
     made one at a time while they are read, from the commit held for the block, so that
-    memory does not grow with their number. Raises QueryError, IndexUnusable."""
+    memory does not grow with their number; without `snippets`, each hit without its
+    matching sentence (the web page's exports: some fifty times the cost of the rest of a
+    row). Raises QueryError, IndexUnusable."""
     wanted = facets_wanted(facets)
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
@@ -303,26 +306,15 @@ def every_hit(
             total=len(ranking),
             page=1,
             limit=len(ranking),
-            hits=(to_hit(snapshot, ranking, position) for position in range(len(ranking))),
+            hits=(
+                to_hit(snapshot, ranking, position, snippets) for position in range(len(ranking))
+            ),
             facets=facet_counts(snapshot, ranking.docs, wanted),
             suggestions=() if len(ranking) else suggestions(snapshot, text),
             notes=query.notes,
             filters=filters,
             provenance=provenance_of(snapshot, text, query.explained),
         )
-
-
-def each_hit(
-    index_dir: Path, text: str, *, sort: Sort = Sort.relevance, filters: tuple[Filter, ...] = ()
-) -> Iterator[Hit]:
-    """Every item matching `text` (and `filters`) in order, one at a time, from one
-    snapshot held until the last, without its snippet: for exports of all of a search, in
-    their EXPORT_COLUMNS. Raises QueryError, IndexUnusable (before the first item)."""
-    query = read_query(text)
-    with open_snapshot(index_dir) as snapshot:
-        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
-        for position in range(len(ranking)):
-            yield to_hit(snapshot, ranking, position, snippets=False)
 
 
 def facets_wanted(facets: tuple[str, ...]) -> tuple[str, ...]:

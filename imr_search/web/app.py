@@ -11,8 +11,8 @@ import io
 import ipaddress
 import json
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from itertools import chain
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -36,7 +36,7 @@ from ..search import (
     QueryError,
     SearchResult,
     Sort,
-    each_hit,
+    every_hit,
     letter_and_marks,
     query_problem,
     search,
@@ -321,23 +321,30 @@ def create_app(index_dir: Path) -> Flask:
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(lines, mimetype=kind, headers=headers)
 
-    def all_hits(asked: Asked):
-        hits = each_hit(index(), asked.text, sort=asked.sort, filters=asked.filters)
-        # The first hit is found before the answer starts, so that a bad query or index
-        # is told with its status rather than cut into a half-sent file.
-        first = next(hits, None)
-        return chain([] if first is None else [first], hits)
+    def exported_search(asked: Asked, lines_of, mimetype: str, filename: str):
+        """Every hit of the search, streamed by `lines_of` from one held commit. The commit
+        is opened and the query read before the answer starts, so that a bad query or
+        index is told with its status rather than cut into a half-sent file."""
+        held = ExitStack()
+        result = held.enter_context(
+            every_hit(index(), asked.text, sort=asked.sort, filters=asked.filters, snippets=False)
+        )
+
+        def lines():
+            with held:
+                yield from lines_of(result)
+
+        return exported(lines(), mimetype, filename)
 
     @app.get("/export.csv")
     def export_csv():
         asked = read_asked(PAGE_LIMIT)
-        return exported(csv_export_lines(all_hits(asked)), "text/csv", "imr-search.csv")
+        return exported_search(asked, csv_export_lines, "text/csv", "imr-search.csv")
 
     @app.get("/export.jsonl")
     def export_jsonl():
         asked = read_asked(PAGE_LIMIT)
-        lines = json_export_lines(all_hits(asked))
-        return exported(lines, "application/x-ndjson", "imr-search.jsonl")
+        return exported_search(asked, json_export_lines, "application/x-ndjson", "imr-search.jsonl")
 
     # ------------------------------------------------------------ the JSON API
 
