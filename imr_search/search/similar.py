@@ -94,7 +94,9 @@ def like_result(
     snapshot: Snapshot, terms: list, values: list, unlike_key: str, reference: str, limit: int
 ) -> SearchResult:
     """The `limit` items most like `terms` and `values` (`Snapshot.like`), leaving out the
-    letter `unlike_key`, with their outcome counts."""
+    letter `unlike_key`, with their outcome counts. Raises ParameterError."""
+    if limit < 1:
+        raise ParameterError("--limit starts at 1")
     ranking = snapshot.like(terms, values, unlike_key=unlike_key)
     hits = tuple(to_hit(snapshot, ranking, at) for at in range(min(limit, len(ranking))))
     text = f"similar to {reference}"
@@ -150,8 +152,10 @@ def similar_to_file(index_dir: Path, path: Path, *, limit: int = 10) -> SearchRe
     else:
         texts = dict.fromkeys(("item", "rationale", "summary"), text)
         drug, drug_class = find_drug(text)
+        # A document that names no kind of treatment ("other") says nothing to compare.
+        category = "medication" if drug else categorise(text)
         found = {
-            "category": [categorise(text)],
+            "category": [category] if category != "other" else [],
             "drug": drug.split(" / ") if drug else [],
             "drug_class": [drug_class],
         }

@@ -82,7 +82,7 @@ class WatchRun:
 
 
 def check_name(name: str) -> None:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):  # `$` would let a closing line break through
         raise QueryError(
             f"watch name {name!r}: use letters, digits, '.', '_' and '-' (up to 64), "
             "starting with a letter or digit"
