@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from imr_search.cli import app
-from imr_search.search import search, stats
+from imr_search.search import Filter, search, stats
 from imr_search.search.stats import newcombe_interval
 
 from .oracles import facet_key, hybrid_by_bisection, truth_items
@@ -141,7 +141,19 @@ def test_each_groups_query_finds_its_items(index_dir, query, by, minimum):
     result = run(*args, "-f", "json", "--index", str(index_dir))
     groups = [json.loads(line) for line in result.stdout.splitlines()][:-1]
     assert groups
-    for group in groups:
-        found = search(index_dir, group["query"]).facets["outcome"]
+    for group in groups:  # re-run as a user would, on the command line
+        rerun = run("query", group["query"], "-f", "json", "--index", str(index_dir))
+        found = json.loads(rerun.stdout.splitlines()[-1])["facets"]["outcome"]
         upheld, overturned = found.get("Upheld", 0), found.get("Overturned", 0)
         assert (upheld + overturned, overturned) == (group["items"], group["overturned"]), group
+
+
+def test_a_groups_query_holds_the_filters(index_dir):
+    """On the web page a chip filters the counts: the group's query must filter likewise."""
+    pain = Filter.read("specialty:Pain Management")
+    result = stats(index_dir, "*", ("category",), filters=(pain,))
+    assert result.groups
+    for group in result.groups:
+        found = search(index_dir, group.query).facets["outcome"]
+        upheld, overturned = found.get("Upheld", 0), found.get("Overturned", 0)
+        assert (upheld + overturned, overturned) == (group.counts.items, group.counts.overturned)

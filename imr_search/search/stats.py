@@ -202,6 +202,8 @@ def stats(
     combos.sort(key=lambda combo: (-len(combo[1]), list(combo[0].values())))
     kept = [combo for combo in combos if len(combo[1]) >= minimum]
     folded = [combo for combo in combos if len(combo[1]) < minimum]
+    # The query that reproduces a group holds the filters too (a web page's chips).
+    text = within(text, " AND ".join(value_clause(f.field, f.value) for f in filters))
     shown = [(values, docs, group_query(text, values)) for values, docs in kept]
     if folded:
         either = " OR ".join(f"({group_query('', values)})" for values, _ in folded)
@@ -238,6 +240,8 @@ def group_query(text: str, values: dict[str, str]) -> str:
 
 
 def within(text: str, clause: str) -> str:
+    if not clause:
+        return text
     return clause if text.strip() in ("", "*") else f"({text}) AND {clause}"
 
 
@@ -246,7 +250,8 @@ def value_clause(name: str, value: str) -> str:
     "not any value"."""
     field = BY_NAME[name]
     if value == NO_VALUE:
-        return f"-({name}:>=0)" if field.kind is Kind.NUMBER else f"-{name}:*"
+        # NOT rather than "-": a query that starts with "-" reads as an option on a command line
+        return f"NOT {name}:>=0" if field.kind is Kind.NUMBER else f"NOT {name}:*"
     if field.band:
         start, end = value.split("-")
         return f"{name}:[{start} TO {end}]"
