@@ -179,7 +179,8 @@ def test_watches_are_kept_beside_the_index_through_a_rebuild(watched_index):
     [
         (["add", "w", "mri AND"], "query 'mri AND': AND at column 5 has nothing after it"),
         (["add", "w", "mri", "--facet", "colour"], "cannot count by 'colour'"),
-        (["add", "no good", "mri"], "watch name 'no good'"),
+        (["add", "no good", "mri"], "imr-search: watch name 'no good'"),  # not the query's
+        (["add", "abc\n", "mri"], "watch name 'abc\\n'"),
         (["run", "nope"], "no watch 'nope'"),
         (["remove", "nope"], "no watch 'nope'"),
         (["run", "--limit", "0"], "--limit starts at 1"),
@@ -204,6 +205,18 @@ def test_a_watch_name_is_saved_once(watched_index):
     assert run_cli("watch", "add", "w", "mri", "--index", str(index)).exit_code == 0
     again = run_cli("watch", "add", "w", "knee", "--index", str(index))
     assert again.exit_code == 2 and "there is a watch 'w' already" in again.stderr
+
+
+def test_a_damaged_watches_file_is_refused_not_written_over(watched_index):
+    _, index = watched_index
+    assert run_cli("watch", "add", "w", "mri", "--index", str(index)).exit_code == 0
+    saved = index / "watches.json"
+    saved.write_text(saved.read_text()[:-5])  # cut short, as by a full disk
+    damaged = saved.read_text()
+    for args in (["add", "v", "knee"], ["list"], ["run"]):
+        result = run_cli("watch", *args, "--index", str(index))
+        assert result.exit_code == 2 and "the saved searches cannot be read" in result.stderr
+    assert saved.read_text() == damaged
 
 
 def test_no_index_is_an_error(tmp_path):

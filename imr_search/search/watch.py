@@ -32,6 +32,7 @@ from ..engine.store import (
 from ..indexer import first_indexed
 from .results import (
     Hit,
+    ParameterError,
     Provenance,
     Sort,
     facet_counts,
@@ -83,7 +84,7 @@ class WatchRun:
 
 def check_name(name: str) -> None:
     if not NAME.fullmatch(name):  # `$` would let a closing line break through
-        raise QueryError(
+        raise ParameterError(
             f"watch name {name!r}: use letters, digits, '.', '_' and '-' (up to 64), "
             "starting with a letter or digit"
         )
@@ -100,10 +101,7 @@ def saved_watches(index_dir: Path) -> Iterator[dict[str, Watch]]:
         raise IndexUnusable(f"cannot write to {index_dir}: {exc.strerror}") from None
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        stored = (read_json(index_dir / WATCHES_FILE) or {}).get("watches", [])
-        watches = {
-            entry["name"]: Watch(**dict(entry, facets=tuple(entry["facets"]))) for entry in stored
-        }
+        watches = read_watches(index_dir / WATCHES_FILE)
         before = dict(watches)
         yield watches
         if watches != before:
@@ -119,6 +117,25 @@ def newest_indexed(snapshot: Snapshot) -> tuple[dict[str, str], str | None]:
     return stamps, max(stamps.values(), default=None)
 
 
+def read_watches(path: Path) -> dict[str, Watch]:
+    """The watches saved in `path`, by name. A file there that cannot be read is refused
+    rather than taken for none: the next `watch add` would write over every search in it.
+    Raises IndexUnusable."""
+    if not path.exists():
+        return {}
+    stored = read_json(path)
+    try:
+        entries = stored["watches"]
+        return {
+            entry["name"]: Watch(**dict(entry, facets=tuple(entry["facets"]))) for entry in entries
+        }
+    except (KeyError, TypeError, ValueError):
+        raise IndexUnusable(
+            f"{path}: the saved searches cannot be read; mend the file, or remove it to start "
+            "with none"
+        ) from None
+
+
 def add_watch(index_dir: Path, name: str, query: str, facets: tuple[str, ...] = ()) -> Watch:
     """Save `query` (read as strictly as `search` reads it) with `facets` as watch `name`;
     it will report what is indexed from now on. Raises QueryError, IndexUnusable."""
@@ -129,7 +146,7 @@ def add_watch(index_dir: Path, name: str, query: str, facets: tuple[str, ...] = 
         _, newest = newest_indexed(snapshot)
     with saved_watches(index_dir) as watches:
         if name in watches:
-            raise QueryError(f"there is a watch {name!r} already; remove it first")
+            raise ParameterError(f"there is a watch {name!r} already; remove it first")
         now = datetime.now(UTC).isoformat(timespec="seconds")
         watches[name] = Watch(name, query, wanted, now, newest)
         return watches[name]
