@@ -349,12 +349,17 @@ def copy_to_read(path: str, stats: dict) -> tuple[os.stat_result, str] | None:
 FIRST_INDEXED = "first_indexed"
 
 
+# When the letters of an index made before first-indexed times were recorded were indexed:
+# before any time recorded since, so that neither a watch nor a rebuild takes them for new.
+BEFORE_RECORDED = "0001-01-01T00:00:00.000000+00:00"
+
+
 def first_indexed(manifest: dict[str, dict]) -> dict[str, str]:
-    """Letter key -> when it was first indexed, for the letters whose entries record it
-    (an index made before this was recorded has none)."""
+    """Letter key -> when it was first indexed (BEFORE_RECORDED for a letter of an index
+    made before this was recorded)."""
     found: dict[str, str] = {}
     for entry in manifest.values():
-        key, when = entry.get("key"), entry.get(FIRST_INDEXED)
+        key, when = entry.get("key"), entry.get(FIRST_INDEXED) or BEFORE_RECORDED
         if key and when and (key not in found or when < found[key]):
             found[key] = when
     return found

@@ -235,3 +235,29 @@ def test_and_n_more_past_the_limit(watched_index):
     assert result.exit_code == 0
     assert f"all: * · {new} new items" in result.stdout
     assert f"and {new - 2} more" in result.stdout
+
+
+def test_an_index_from_before_first_indexed_times_reports_only_what_comes_after(tmp_path):
+    """An index built before first-indexed times were recorded: its letters are old to a
+    watch, through a rebuild too; a letter added later is new."""
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    for name in REAL[:3]:
+        shutil.copy(GOLDEN / "real" / name, letters / name)
+    index = tmp_path / "ix"
+    index_paths([letters], index)
+    for manifest in index.glob("store-*/manifest-*.json"):  # as an older version wrote it
+        saved = json.loads(manifest.read_text())
+        for entry in saved["files"].values():
+            entry.pop("first_indexed", None)
+        manifest.write_text(json.dumps(saved))
+    assert run_cli("watch", "add", "w", "*", "--index", str(index)).exit_code == 0
+    assert run_cli("watch", "run", "--index", str(index)).exit_code == 1
+    index_paths([letters], index, rebuild=True)
+    assert run_cli("watch", "run", "--index", str(index)).exit_code == 1
+    shutil.copy(GOLDEN / "real" / REAL[3], letters / REAL[3])
+    index_paths([letters], index)
+    ran = run_cli("watch", "run", "--index", str(index), "-f", "json")
+    summary = json.loads(ran.stdout.splitlines()[-1])
+    added = [item for item in truth_items() if item.row["file"].endswith(REAL[3])]
+    assert ran.exit_code == 0 and summary["new"] == len(added)

@@ -29,7 +29,7 @@ from ..engine.store import (
     read_json,
     write_json_atomically,
 )
-from ..indexer import first_indexed
+from ..indexer import BEFORE_RECORDED, first_indexed
 from .results import (
     Hit,
     ParameterError,
@@ -114,7 +114,7 @@ def saved_watches(index_dir: Path) -> Iterator[dict[str, Watch]]:
 def newest_indexed(snapshot: Snapshot) -> tuple[dict[str, str], str | None]:
     """Letter key -> when first indexed, and the newest of those times."""
     stamps = first_indexed(snapshot.manifest())
-    return stamps, max(stamps.values(), default=None)
+    return stamps, max(stamps.values(), default=BEFORE_RECORDED)
 
 
 def read_watches(path: Path) -> dict[str, Watch]:
