@@ -327,9 +327,14 @@ def query(
     ],
     index_dir: IndexOption = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", help="Items (or letters) a page.")
-    ] = DEFAULT_LIMIT,
-    page: Annotated[int, typer.Option("--page", "-p", help="Which page, from 1.")] = 1,
+        int | None,
+        typer.Option(
+            "--limit", "-n", help=f"Items (or letters) a page [default: {DEFAULT_LIMIT}]."
+        ),
+    ] = None,
+    page: Annotated[
+        int | None, typer.Option("--page", "-p", help="Which page, from 1 [default: 1].")
+    ] = None,
     sort: Annotated[
         Sort,
         typer.Option("--sort", help="relevance; decided: oldest first; -decided: newest first."),
@@ -359,13 +364,16 @@ def query(
     from .search import search
 
     if every:
+        if limit is not None or page is not None:
+            say("--all writes every item, not a page: leave out --limit and --page")
+            raise typer.Exit(EXIT_ERROR)
         export_every_hit(query_text, index_dir, sort, facet, letters, format, explain)
     with reported(query_text):
         result = search(
             index_dir or default_index_dir(),
             query_text,
-            limit=limit,
-            page=page,
+            limit=DEFAULT_LIMIT if limit is None else limit,
+            page=1 if page is None else page,
             sort=sort,
             facets=tuple(facet or ()),
             letters=letters,

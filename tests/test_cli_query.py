@@ -156,6 +156,8 @@ ERRORS = [
     (["mri", "--facet", "colour"], "cannot count by 'colour'; facets: outcome, specialty"),
     (["decided:soon"], "decision_date:soon at column 9 is not a date"),
     (["mri", "--page", "0"], "--limit and --page start at 1"),
+    (["mri", "--all", "-f", "csv", "--limit", "2"], "--all writes every item, not a page"),
+    (["mri", "--all", "-f", "json", "--page", "3"], "--all writes every item, not a page"),
 ]
 
 
