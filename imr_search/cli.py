@@ -643,6 +643,8 @@ def watch_add(
 
     with reported(query_text):
         watch = add_watch(index_dir or default_index_dir(), name, query_text, tuple(facet or ()))
+    for note in watch.notes:
+        say(f"note: {note}")
     Console(highlight=False).print(f"watching {watch.name}: {watch.query}", markup=False)
 
 

@@ -261,3 +261,12 @@ def test_an_index_from_before_first_indexed_times_reports_only_what_comes_after(
     summary = json.loads(ran.stdout.splitlines()[-1])
     added = [item for item in truth_items() if item.row["file"].endswith(REAL[3])]
     assert ran.exit_code == 0 and summary["new"] == len(added)
+
+
+def test_adding_a_watch_says_how_its_query_is_read_as_query_does(watched_index):
+    _, index = watched_index
+    added = run_cli("watch", "add", "w", "pain /s chronic mri", "--index", str(index))
+    assert added.exit_code == 0
+    assert "note: the spaces between words are read as AND" in added.stderr
+    plain = run_cli("watch", "add", "v", "pain /s chronic", "--index", str(index))
+    assert "note:" not in plain.stderr

@@ -63,6 +63,11 @@ class Watch:
     def to_dict(self) -> dict:
         return dict(asdict(self), facets=list(self.facets))
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How its query is read where another search reads it otherwise, as `query` says."""
+        return read_query(self.query).notes
+
 
 @dataclass(frozen=True)
 class NewHit:
