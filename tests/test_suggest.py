@@ -77,3 +77,9 @@ def test_stats_with_nothing_matching_suggests_too(index_dir):
         app, ["stats", "radiculopathy", "--by", "year", "--index", str(index_dir), "-f", "json"]
     )
     assert found.exit_code == 0 and "suggestions" not in json.loads(found.stdout.splitlines()[-1])
+
+
+def test_a_connectors_letters_are_no_word_to_correct(index_dir):
+    result = search(index_dir, "cyclobenzeprine pre/2 pain")
+    assert result.total == 0
+    assert "prn" not in result.suggestions and "cyclobenzaprine" in result.suggestions

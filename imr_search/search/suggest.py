@@ -12,8 +12,8 @@ from ..fields import DEFAULT_FIELDS
 from ..letters.drugs import drug_names
 
 # The words a user typed for the default fields: not a field's value, an operator, a
-# pattern or a phrase (a phrase's words are looked at one by one all the same).
-TYPED_WORD = re.compile(r"(?<![\w:*?~#!-])[A-Za-z][\w'-]{2,}(?![\w:*?~(])")
+# pattern or a connector's letters (pre/2); a phrase's words are looked at one by one.
+TYPED_WORD = re.compile(r"(?<![\w:*?~#!/-])[A-Za-z][\w'-]{2,}(?![\w:*?~(/])")
 NOT_WORDS = {*OPERATORS, "TO"}  # "TO" of a range
 MOST = 3  # suggestions a word
 
