@@ -152,7 +152,7 @@ def test_a_groups_query_holds_the_filters(index_dir):
     """On the web page a chip filters the counts: the group's query must filter likewise."""
     pain = Filter.read("specialty:Pain Management")
     result = stats(index_dir, "*", ("category",), filters=(pain,))
-    assert result.groups
+    assert result.groups and result.query == "*"  # the summary says what was asked
     for group in result.groups:
         found = search(index_dir, group.query).facets["outcome"]
         upheld, overturned = found.get("Upheld", 0), found.get("Overturned", 0)

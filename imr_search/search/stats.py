@@ -203,21 +203,21 @@ def stats(
     kept = [combo for combo in combos if len(combo[1]) >= minimum]
     folded = [combo for combo in combos if len(combo[1]) < minimum]
     # The query that reproduces a group holds the filters too (a web page's chips).
-    text = within(text, " AND ".join(value_clause(f.field, f.value) for f in filters))
-    shown = [(values, docs, group_query(text, values)) for values, docs in kept]
+    asked = within(text, " AND ".join(value_clause(f.field, f.value) for f in filters))
+    shown = [(values, docs, group_query(asked, values)) for values, docs in kept]
     if folded:
         either = " OR ".join(f"({group_query('', values)})" for values, _ in folded)
         docs = set().union(*(docs for _, docs in folded))
-        shown.append(({name: OTHER for name in fields}, docs, within(text, f"({either})")))
+        shown.append(({name: OTHER for name in fields}, docs, within(asked, f"({either})")))
     groups = tuple(
         Group(
             values,
             counted(docs),
             counted(decided - docs),
-            query,
+            reproduced_by,
             spread_of(docs, spans) if spans is not None else None,
         )
-        for values, docs, query in shown
+        for values, docs, reproduced_by in shown
     )
     return StatsResult(
         text,
