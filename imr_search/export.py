@@ -32,10 +32,6 @@ def write_search_json(result: SearchResult, out: IO[str]) -> None:
     write_json_lines(result.records(), out)
 
 
-def write_provenance_lines(provenance: Provenance | None, out: IO[str]) -> None:
-    out.writelines(provenance_lines(provenance))
-
-
 def provenance_lines(provenance: Provenance | None) -> Iterator[str]:
     """A CSV export's opening lines, each starting with "#" (read as comments by pandas'
     `comment="#"`, R's `comment.char`): how its rows were obtained."""
@@ -57,9 +53,9 @@ def provenance_lines(provenance: Provenance | None) -> Iterator[str]:
 
 
 def write_search_csv(result: SearchResult, out: IO[str]) -> None:
-    """How the rows were obtained (`write_provenance_lines`), a header row, then one row per
+    """How the rows were obtained (`provenance_lines`), a header row, then one row per
     hit (per matching item, letter by letter), each written as its hit is read."""
-    write_provenance_lines(result.provenance, out)
+    out.writelines(provenance_lines(result.provenance))
     out.writelines(csv_lines(result.hits))
 
 
@@ -177,9 +173,9 @@ SPREAD_COLUMNS = ("letters", "q1", "median", "q3")
 
 
 def write_stats_csv(result: StatsResult, out: IO[str]) -> None:
-    """How the rows were obtained (`write_provenance_lines`), a header row, one row a
+    """How the rows were obtained (`provenance_lines`), a header row, one row a
     group, then a total row; a group's days as columns `received_median` and the like."""
-    write_provenance_lines(result.provenance, out)
+    out.writelines(provenance_lines(result.provenance))
     writer = csv.writer(out)
     spans = list(result.total_days or {})
     days = [f"{span}_{column}" for span in spans for column in SPREAD_COLUMNS]

@@ -66,8 +66,9 @@ OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")
 # without its reach (w/, /sentence), or atleastN apart from its bracket.
 # Letters' own abbreviations stay words: s/p, w/c, w/o, L5/S1.
 MISWRITTEN_CONNECTOR = re.compile(
-    r"(?i)^(?:w|pre)/(?:$|\d+\D)|^/[a-z]{2,}|[^\W\d]{2,}/(?:[sp]|\d+)$|^atleast\d+$"
+    r"(?i)^(?:w|pre)/(?:$|\d+\D)|^/[a-z]{2,}|[^\W\d]{2,}/(?:[sp]|\d+)$"
 )
+COUNT = re.compile(r"(?i)atleast\d+")  # Lexis's atleastN, its bracket right after it
 COMPARISON = re.compile(r"[<>]=?|=[<>]")
 # Westlaw's and Lexis's connectors, loosest last; those of a level bind left to right.
 CONNECTOR_LEVELS = (
@@ -390,9 +391,9 @@ def check_syntax(text: str) -> None:
             raise QueryError(
                 f"# at column {at + 1} takes one word as written, right after it: #knees"
             )
-        miswritten = MISWRITTEN_CONNECTOR.search(token)
         bracketed = masked[at + len(token) : at + len(token) + 1] == "("
-        if miswritten and not joins(token) and not (bracketed and token[0] in "aA"):
+        miswritten = MISWRITTEN_CONNECTOR.search(token) and not joins(token)
+        if miswritten or (COUNT.fullmatch(token) and not bracketed):
             raise QueryError(
                 f"{token.replace('_', ' ')!r} at column {at + 1} reads as a word, not a "
                 "connector; write a "
