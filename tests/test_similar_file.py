@@ -149,3 +149,12 @@ def test_an_empty_document_is_named(index_dir, tmp_path):
     path.write_text("", encoding="utf-8")
     result = run("similar", "--file", str(path), "--index", str(index_dir))
     assert result.exit_code == 2 and f"{path}: empty file" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["the and of a", "12 34 56"])
+def test_a_document_that_names_nothing_to_compare_is_refused(index_dir, tmp_path, text):
+    """No treatment and no telling word: nothing to be like, said rather than guessed."""
+    path = tmp_path / "nothing.txt"
+    path.write_text(text + "\n")
+    result = run("similar", "--file", str(path), "--index", str(index_dir))
+    assert result.exit_code == 1 and "the document has no words to compare" in result.stderr
