@@ -6,7 +6,8 @@ On N synthetic letters (benchmarks/synthetic.py) it reports:
 - parse speed, letters/s on one core;
 - index throughput (items/s, parsing included) and peak memory of imr-search and of plain
   Whoosh at its default settings, each in a fresh process;
-- the re-index time with 1% of the files changed, against the full build;
+- the re-index time with 1% of the files changed, against the full build; then the time to
+  index 3,000 new letters into it (a week of the state's), and the segments after;
 - per-query p50/p95 over a fixed set of 13 queries, each run including the total count,
   four facets and ten highlighted snippets, through imr-search, plain Whoosh, tantivy and
   SQLite FTS5 (benchmarks/query_speed.py), with the first (cold) run of each query apart;
@@ -41,6 +42,7 @@ from query_speed import item_documents, query_latencies  # noqa: E402
 from synthetic import write_letters  # noqa: E402
 
 PARSE_SAMPLE = 2000  # letters parsed for the parse-speed figure
+WEEKLY = 3000  # about a week of the state's letters, added to the index built
 CLI_QUERY = '"acute exacerbation" AND outcome:Upheld'
 CLI_RUNS = 5
 
@@ -127,6 +129,11 @@ def main() -> None:
         report["index"]["incremental_vs_full_build"] = round(
             incremental["seconds"] / ours["seconds"], 3
         )
+        write_letters(letters, WEEKLY, seed=8, first=args.letters)
+        report["index"]["weekly_update"] = measure(
+            "imr-search", letters, work / "imr-search", args.jobs
+        )
+        report["index"]["segments"] = segment_count(work / "imr-search")
         documents = item_documents(letters) if args.peers else None
         report["query"] = query_latencies(work / "imr-search", documents, work, args.repeats)
         walls = cli_wall_seconds(work / "imr-search")
@@ -138,6 +145,15 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     save_report(f"run-{args.letters}", report, markdown(report))
+
+
+def segment_count(index_dir: Path) -> int:
+    from whoosh.index import open_dir
+
+    from imr_search.engine.store import INDEX_NAME, live_store
+
+    with open_dir(str(live_store(index_dir)), indexname=INDEX_NAME).reader() as reader:
+        return len(reader.leaf_readers())
 
 
 def folder_bytes(folder: Path) -> int:
@@ -168,6 +184,7 @@ def scale_report(folder: Path) -> tuple[dict, str]:
         add("build s", n, ours["seconds"])
         add("peak MB", n, ours["peak_mb"])
         add("index MB", n, ours.get("size_mb"))
+        add(f"{WEEKLY:,} new letters s", n, run["index"].get("weekly_update", {}).get("seconds"))
         add("query p50 ms (all)", n, run["query"]["summary"]["imr-search"]["p50_ms"])
         add("query p95 ms (all)", n, run["query"]["summary"]["imr-search"]["p95_ms"])
         for row in run["query"]["queries"]:
@@ -236,6 +253,15 @@ def markdown(report: dict) -> str:
     lines += [
         f"- re-index with 1% changed: {incremental['seconds']:.2f} s, "
         f"{index['incremental_vs_full_build']:.1%} of the full build",
+        *(
+            [
+                f"- {WEEKLY:,} new letters into it: {index['weekly_update']['seconds']:.1f} s, "
+                f"peak {index['weekly_update']['peak_mb']:.0f} MB; {index['segments']} segments "
+                f"after, index {ours['size_mb']:,} MB before"
+            ]
+            if "weekly_update" in index
+            else []
+        ),
         f"- `imr-search query` end to end: median {report['cli_query_wall_s']['median']} s, "
         f"max {report['cli_query_wall_s']['max']} s",
         "",

@@ -157,11 +157,12 @@ def letter_text(rng: random.Random, number: int) -> str:
     )
 
 
-def write_letters(folder: Path, count: int, seed: int = 7) -> list[Path]:
+def write_letters(folder: Path, count: int, seed: int = 7, first: int = 0) -> list[Path]:
+    """`count` letters numbered from `first` (their files and case numbers)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for number in range(count):
+    for number in range(first, first + count):
         path = folder / f"letter-{number:07d}.txt"
         path.write_text(letter_text(rng, number), encoding="utf-8")
         paths.append(path)

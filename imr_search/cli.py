@@ -143,9 +143,10 @@ def parse(
     failed = False
     console = Console(highlight=False)
     for path in find_letter_files(paths):
-        letter, reason = read_letter_or_reason(path)
+        reading = read_letter_or_reason(path)
+        letter = reading.letter
         if letter is None:
-            report_problem(path, reason)
+            report_problem(path, reading.reason)
             failed = True
             continue
         for warning in letter.warnings:

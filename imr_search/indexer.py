@@ -85,6 +85,7 @@ class Indexed:
     reason: str | None = None
     segment: int = 0
     added: Added = Added(0, 0)
+    digest: str | None = None  # the SHA-256 of the bytes its letter was read from
 
 
 CHUNK = 64  # files a writer process takes and reports at a time
@@ -102,9 +103,10 @@ def write_segment(
     for start in range(0, len(paths), CHUNK):
         done = []
         for path in paths[start : start + CHUNK]:
-            letter, reason = read_letter_or_reason(Path(path))
+            reading = read_letter_or_reason(Path(path))
+            letter, digest = reading.letter, reading.digest
             if letter is None:
-                done.append(Indexed(path, reason=reason))
+                done.append(Indexed(path, reason=reading.reason))
                 continue
             key = letter_key(letter)
             try:
@@ -112,7 +114,7 @@ def write_segment(
             except LetterFailed as exc:
                 done.append(Indexed(path, None, str(exc), segment, exc.added))
                 continue
-            done.append(Indexed(path, key, None, segment, added))
+            done.append(Indexed(path, key, None, segment, added, digest))
         report(done)
     return builder.finish()
 
@@ -246,7 +248,7 @@ def index_paths(
             labels: Labels = record.get("labels", {})
             commit = Commit(store)
             try:
-                to_parse = [path for path, _, _ in plan.to_parse]
+                to_parse = [path for path, _ in plan.to_parse]
                 indexed, segments = write_segments(store, to_parse, jobs, progress)
                 report, manifest = apply(commit, plan, indexed, segments, labels)
             except BaseException:
@@ -272,7 +274,7 @@ class Plan:
     old: dict[str, dict]
     report: IndexReport
     manifest: dict[str, dict]  # the files that need no parsing, as they will be recorded
-    to_parse: list[tuple[str, os.stat_result, str]]  # path, stat, SHA-256
+    to_parse: list[tuple[str, os.stat_result]]  # path, stat
     gone: list[str]
     owners: dict[str, str]  # letter key -> the file its documents were read from (`old`)
     first_indexed: dict[str, str] = field(default_factory=dict)  # letter key -> when
@@ -284,7 +286,7 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
     report = IndexReport()
     manifest: dict[str, dict] = {}
     stats: dict[str, os.stat_result] = {}
-    to_parse: list[tuple[str, os.stat_result, str]] = []
+    to_parse: list[tuple[str, os.stat_result]] = []
     folders: dict[Path, str] = {}
     for file in find_letter_files(paths):
         try:
@@ -299,17 +301,18 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
         if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
             manifest[path] = entry
             continue
-        try:
-            digest = file_digest(file)
-        except OSError as exc:  # unreadable now: what was indexed from it stays
-            report.skipped[path] = f"cannot read: {exc.strerror}"
-            if entry:
+        if entry:  # changed on disk, or only touched: its bytes say which
+            try:
+                digest = file_digest(file)
+            except OSError as exc:  # unreadable now: what was indexed from it stays
+                report.skipped[path] = f"cannot read: {exc.strerror}"
                 manifest[path] = entry
-            continue
-        if entry and entry["sha256"] == digest:
-            manifest[path] = dict(entry, mtime_ns=stat.st_mtime_ns)
-            continue
-        to_parse.append((path, stat, digest))
+                continue
+            if entry["sha256"] == digest:
+                manifest[path] = dict(entry, mtime_ns=stat.st_mtime_ns)
+                continue
+        # Its writer records the digest of the bytes it parses: a new file is read once.
+        to_parse.append((path, stat))
     gone = []
     for path, entry in old.items():
         if path in stats:
@@ -322,24 +325,25 @@ def scan(old: dict[str, dict], paths: list[Path]) -> Plan:
     # copies are read again too, so that one of them can keep it.
     owners = owners_of(old)
     leaving = {old[path].get("key") for path in gone}
-    leaving |= {old[path].get("key") for path, _, _ in to_parse if path in old}
+    leaving |= {old[path].get("key") for path, _ in to_parse if path in old}
     for path, entry in list(manifest.items()):
         key = entry.get("key")
         if entry.get("duplicate_of") and (key in leaving or key not in owners):
-            found = copy_to_read(path, stats)  # a copy outside this run's paths counts too
-            if found:
+            stat = readable_stat(path, stats)  # a copy outside this run's paths counts too
+            if stat:
                 del manifest[path]
-                to_parse.append((path, *found))
+                to_parse.append((path, stat))
     to_parse.sort(key=lambda parsed: Path(parsed[0]).parts)
     report.unchanged = len([path for path in manifest if path in stats])
     return Plan(old, report, manifest, to_parse, gone, owners)
 
 
-def copy_to_read(path: str, stats: dict) -> tuple[os.stat_result, str] | None:
-    """The stat and digest of a copy of a letter that is to be read again, or None where it
-    cannot be read now."""
+def readable_stat(path: str, stats: dict) -> os.stat_result | None:
+    """The stat of a copy of a letter that is to be read again, or None where it cannot be
+    read now (and so keeps its entry)."""
     try:
-        return stats.get(path) or os.stat(path), file_digest(Path(path))
+        with open(path, "rb"):
+            return stats.get(path) or os.stat(path)
     except OSError:
         return None
 
@@ -404,7 +408,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
             commit.delete_letter(key)
             del owner[key]
         report.removed.append(path)
-    for path, _, _ in plan.to_parse:  # read again, its file's last letter goes, read or not
+    for path, _ in plan.to_parse:  # read again, its file's last letter goes, read or not
         previous = old.get(path, {}).get("key")
         if previous and owner.get(previous) == path:
             commit.delete_letter(previous)
@@ -413,7 +417,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
     # A file that held its letter in the index before keeps it, whatever its name.
     read = list(zip(plan.to_parse, indexed, strict=True))
     read.sort(key=lambda pair: pair[0][0] not in old or bool(old[pair[0][0]].get("duplicate_of")))
-    for (path, stat, digest), done in read:
+    for (path, stat), done in read:
         if done.key is None:
             if done.added.count:
                 commit.drop(segments[done.segment], done.added)  # a letter that failed half-way
@@ -423,7 +427,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
         entry = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
-            "sha256": digest,
+            "sha256": done.digest,
             "key": done.key,
             FIRST_INDEXED: plan.first_indexed.get(done.key, plan.now),
         }

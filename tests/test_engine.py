@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index_module
 
+from imr_search.engine.building import MERGE_FACTOR, merge_policy
 from imr_search.engine.documents import documents
 from imr_search.engine.query import read_query
 from imr_search.engine.schema import build_schema
@@ -39,6 +40,9 @@ def segment_ids(index_dir: Path) -> set[str]:
         return {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()}
 
 
+RUNS = MERGE_FACTOR + 2  # runs of one letter after the first
+
+
 @dataclass
 class Merged:
     index: Path  # built by imr-search's runs
@@ -57,21 +61,21 @@ class WhooshRuns:
         self.folder = folder
 
     def run(self, added: list[Path], deleted: list[str]) -> None:
-        writer = self.ix.writer()  # Whoosh's SegmentWriter, merging as Whoosh merges
+        writer = self.ix.writer()  # Whoosh's SegmentWriter, with its own merging
         for key in deleted:
             writer.delete_by_term("letter_key", key)
         for path in added:
             read = read_letter(path)
             for document in documents(read, letter_key(read)):
                 writer.add_document(**document)
-        writer.commit()
+        writer.commit(mergetype=merge_policy)  # the segments imr-search's commit merges
 
 
 @pytest.fixture(scope="module")
 def merged(tmp_path_factory) -> Merged:
-    """The corpus and 200 more letters in one run, then six runs of one letter each (one
-    also deletes a letter and changes one), so that the last commit merges the small
-    segments of the runs before it (Whoosh merges small segments once there are five)."""
+    """The corpus and 200 more letters in one run, then RUNS runs of one letter each (one
+    also deletes a letter and changes one), so that a commit merges the small segments of
+    the runs before it (once there are MERGE_FACTOR of a size: building.merge_policy)."""
     root = tmp_path_factory.mktemp("merges")
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -80,11 +84,11 @@ def merged(tmp_path_factory) -> Merged:
     index_paths([corpus], ix, jobs=1)
     whooshs.run(list(find_letter_files([corpus])), [])
     seen: set[str] = set()
-    for run in range(6):
+    for run in range(RUNS):
         added = [corpus / f"run-{run}.txt"]
         letter(added[0], f"Run {run}.")  # a small segment of its own
         deleted = []
-        if run == 3:
+        if run == RUNS - 1:  # after the merge: deletions left in the merged segment
             gone, changed = (
                 corpus / "more" / "letter-00011.txt",
                 corpus / "003_5a544ee8a4f7ad7c.txt",
@@ -140,7 +144,7 @@ def test_every_letter_is_stored_whole_after_merges(merged):
     with open_snapshot(ix) as snapshot:
         keys = set(snapshot.letter_keys(snapshot.rank(read_query("*")).docs))
     shown = [find_letter(ix, row["case"])[0] for row in truth_rows() if row["case"]]
-    assert len(keys) == len(truth_rows()) + 200 + 6 - 1
+    assert len(keys) == len(truth_rows()) + 200 + RUNS - 1
     for row, letter in zip([r for r in truth_rows() if r["case"]], shown, strict=True):
         assert [(i.item, i.outcome) for i in letter.items] == [
             (i["item"], i["outcome"]) for i in row["items"]

@@ -509,3 +509,23 @@ def test_a_damaged_index_file_asks_for_a_rebuild_which_repairs_it(corpus, tmp_pa
     assert result.exit_code == 0, result.stderr
     assert index_info(ix)["items"] == sum(len(row["items"]) for row in truth_rows())
     assert len(list(ix.glob("store-*"))) == 1  # the store it replaced is gone
+
+
+def test_the_summary_is_stored_once_and_read_by_every_item(index_dir):
+    """Each letter's summary is stored with its first item only, and every item of it finds
+    its sentences there: a `summary:` hit on a letter's later items has its summary's
+    sentence."""
+    with whoosh_index(index_dir).searcher() as searcher:
+        holding = [fields for fields in searcher.all_stored_fields() if "summary" in fields]
+    assert len(holding) == len(truth_rows())
+    several = [row for row in truth_rows() if len(row["items"]) > 1]
+    assert several
+    for row in several:
+        summary = " ".join(oracles.raw_summary(row).split())
+        word = max(re.findall(r"\b[a-z]{6,}\b", summary), key=len)  # a word the summary says
+        result = search(index_dir, f"summary:{word}", limit=1000)
+        mine = [hit for hit in result.hits if Path(hit.path).stem == Path(row["file"]).stem]
+        assert sorted(hit.item_no for hit in mine) == list(range(1, len(row["items"]) + 1)), word
+        for hit in mine:
+            assert hit.snippet.field == "summary"
+            assert hit.snippet.text in summary, (row["file"], hit.item_no)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from imr_search.engine.building import MERGE_FACTOR
 from imr_search.indexer import index_paths
 from imr_search.search import search
 
@@ -43,7 +44,8 @@ LIMIT = 10
 SEEDS = sorted(CORPUS.glob("*.txt"))
 # Letters a large run adds: enough that it takes seconds, and readers answer while it works.
 LARGE_RUN = (2000, 1000)
-SMALL_RUNS = 5  # 1 + 5 segments: the next commit merges the five small ones (Whoosh's policy)
+# 1 + SMALL_RUNS segments of one size: the next commit merges them (building.merge_policy)
+SMALL_RUNS = MERGE_FACTOR - 1
 GONE_SAMPLE = "CM16-0230651.pdf"  # a sample letter of 10 items, deleted by an update
 
 
@@ -252,8 +254,8 @@ def assert_every_answer_whole(answered: dict, held_answer, valid: dict) -> None:
 
 
 def test_an_update_that_merges_segments_keeps_every_query_whole(large, matches, tmp_path):
-    """An incremental run adds 3,000 letters and deletes 3, and its commit merges the five
-    small segments of earlier runs: queries during it, and one open across its commit,
+    """An incremental run adds 3,000 letters and deletes 2, and its commit merges the small
+    segments of earlier runs: queries during it, and one open across its commit,
     answer the whole index before it or after it."""
     corpus, ix = tmp_path / "corpus", tmp_path / "ix"
     shutil.copytree(CORPUS, corpus)
@@ -268,12 +270,11 @@ def test_an_update_that_merges_segments_keeps_every_query_whole(large, matches, 
     before = totals(matches, letters)
     assert answers(ix) == before
 
-    (corpus / GONE_SAMPLE).unlink()  # deleted: a sample letter, and a small run's letters
+    (corpus / GONE_SAMPLE).unlink()  # deleted: a sample letter, and a small run's letter
     letters.remove(GONE_SAMPLE)
-    gone = next(iter(small))
-    shutil.rmtree(gone)
-    for name in small[gone]:
-        letters.remove(name)
+    gone = next(iter(small))  # one of its two: its segment stays, to be merged
+    min(gone.iterdir()).unlink()
+    letters.remove(small[gone][0])
     for sources in large["folders"].values():
         letters += sources
     after = totals(matches, letters)

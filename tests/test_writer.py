@@ -31,11 +31,11 @@ def build(folder, letters, make_writer):
     return ix
 
 
-def posting_blocks(folder) -> list[tuple]:
+def posting_blocks(folder, segment: str = "*") -> list[tuple]:
     """Every block of the postings file, in order: its statistics, its compression level and
     its unpickled data. (The bytes themselves differ: the pickle protocol is another, and a
     value shared by several postings is pickled once.)"""
-    (path,) = folder.glob("*.pst")
+    (path,) = folder.glob(f"{segment}.pst")
     data, at, blocks = path.read_bytes(), 0, []
     while at < len(data):
         if data[at : at + 4] == b"W3Bl":  # a term's postings begin
@@ -124,3 +124,39 @@ def test_same_segment_as_whoosh_writes(letters, whoosh_built, tmp_path, limitmb,
     }
     assert term_statistics(ix) == statistics
     assert max(held["_df"] for held in statistics.values()) > 3 * BLOCK  # terms of many blocks
+
+
+def segments_with_deletions(folder, letters):
+    """The letters in three segments written by Whoosh's own writer, a few documents of
+    each deleted (one term's only postings among them)."""
+    ix = build(folder, [], lambda ix: SegmentWriter(ix, codec=W3Codec(blocklimit=BLOCK)))
+    third = len(letters) // 3
+    for part in (letters[:third], letters[third : 2 * third], letters[2 * third :]):
+        writer = SegmentWriter(ix, compound=False, codec=W3Codec(blocklimit=BLOCK))
+        for letter in part:
+            for document in documents(letter, letter_key(letter)):
+                writer.add_document(**document)
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for doc in (0, 1, 7, 30, 31, 50, 71):
+        writer.delete_document(doc)
+    writer.commit(merge=False)
+    return ix
+
+
+def test_merging_writes_what_whoosh_merges(letters, tmp_path):
+    """Segments with deleted documents merged into one: by Whoosh's own writer, and by the
+    term pool writer's merge in arrays; the same segment."""
+    expected = segments_with_deletions(tmp_path / "whoosh", letters)
+    ours = segments_with_deletions(tmp_path / "ours", letters)
+    assert len(ours.reader().leaf_readers()) == 3 and ours.reader().has_deletions()
+    SegmentWriter(expected, codec=W3Codec(blocklimit=BLOCK), compound=False).commit(optimize=True)
+    TermPoolWriter(ours, blocklimit=BLOCK, compound=False).commit(optimize=True)
+    assert len(ours.reader().leaf_readers()) == 1 and not ours.reader().has_deletions()
+    assert contents(ours) == contents(expected)
+    assert term_statistics(ours) == term_statistics(expected)
+    written, merged = (
+        posting_blocks(tmp_path / name, ix.reader().segment().segment_id())
+        for name, ix in (("ours", ours), ("whoosh", expected))
+    )
+    assert [(info, data) for info, _, data in written] == [(info, data) for info, _, data in merged]

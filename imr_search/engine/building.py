@@ -24,6 +24,46 @@ from .writer import TermPoolWriter
 
 WRITER_LIMIT_MB = 256
 
+# When a commit merges segments. Each run adds segments (a large run one per writer process,
+# a weekly update one), and a query pays for each segment it reads, so segments of about the
+# same size are merged once there are MERGE_FACTOR of them: their count grows with the log of
+# the letters, not with the runs. A segment of MERGE_UP_TO documents or more is never merged
+# (merging goes at about 2,000 documents a second: a merge stays under two minutes); below
+# MERGE_FLOOR documents, sizes count as one.
+MERGE_FACTOR = 10
+MERGE_UP_TO = 250_000
+MERGE_FLOOR = 1_000
+
+
+def size_tier(documents: int) -> int:
+    return len(str(max(documents, MERGE_FLOOR)))  # the number of digits: a power of ten
+
+
+def merge_policy(writer, segments: list) -> list:
+    """Whoosh's merge policy interface: merge segments into `writer` (`add_reader`), and
+    return those kept as they are. The segments under MERGE_UP_TO documents of each size
+    tier with MERGE_FACTOR or more of them are merged, the smallest first, up to MERGE_UP_TO
+    documents in all."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        if 0 < segment.doc_count() < MERGE_UP_TO:
+            tiers.setdefault(size_tier(segment.doc_count()), []).append(segment)
+    merging, total = [], 0
+    for tier in sorted(tiers):
+        if len(tiers[tier]) < MERGE_FACTOR:
+            continue
+        for segment in sorted(tiers[tier], key=lambda s: s.doc_count()):
+            if total + segment.doc_count() > MERGE_UP_TO:
+                break
+            merging.append(segment)
+            total += segment.doc_count()
+    if len(merging) < 2:
+        return segments
+    for segment in merging:
+        with SegmentReader(writer.storage, writer.schema, segment) as reader:
+            writer.add_reader(reader)
+    return [segment for segment in segments if segment not in merging]
+
 
 def pool_writer(store: Path) -> TermPoolWriter:
     # Segments as separate files: opening a compound segment copies each of its parts into
@@ -89,6 +129,7 @@ class Commit:
     def __init__(self, store: Path):
         self.store = store
         self.writer = pool_writer(store)
+        self.writer.mergetype = merge_policy
 
     def delete_letter(self, key: str) -> None:
         """Delete the letter indexed under `key` from the segments committed before."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
+from .documents import LETTER_TEXTS, with_letter_texts
 from .ranking import (
     PATTERNS,
     POSITION_BITS,
@@ -294,7 +295,11 @@ def exact_keys(segment: Segment, stem: wq.Term, form: str, docs: np.ndarray) -> 
 def stored_text(segment: Segment, doc: int, name: str) -> str:
     """A document's stored text of the field `name`, as the segment's codec keeps it (not
     through the reader, which checks every stored field against the schema)."""
-    return segment.reader._perdoc.stored_fields(int(doc)).get(name) or ""
+    read = segment.reader._perdoc.stored_fields
+    fields = read(int(doc))
+    if name in LETTER_TEXTS:
+        fields = with_letter_texts(fields, int(doc), read)
+    return fields.get(name) or ""
 
 
 def phrase_spans(segment: Segment, q: wq.Phrase, name: str, docs: np.ndarray) -> Spans:

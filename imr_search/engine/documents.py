@@ -56,11 +56,31 @@ def packed_record(letter: Letter) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
 
+# The letter's own texts are indexed with each of its items (a query names them of an item,
+# `summary:`) but stored once, with its first document, the one holding its record: stored
+# with every item, the summary was a fifth of the stored bytes.
+LETTER_TEXTS = ("summary",)
+
+
+def with_letter_texts(fields: dict, docnum: int, stored_fields) -> dict:
+    """A document's stored `fields` with its letter's texts, read where they are stored:
+    in the letter's first document, the nearest at or before `docnum` holding its record
+    (a letter's documents are written together, and stay together through merges).
+    `stored_fields(docnum)` reads a document's stored fields."""
+    first = fields
+    while "letter" not in first:
+        docnum -= 1
+        first = stored_fields(docnum)
+    return {**fields, **{name: first.get(name, "") for name in LETTER_TEXTS}}
+
+
 def letter_record(packed: bytes, stored: list[dict]) -> dict:
     """The whole record of a letter: its packed record, and the texts from the stored
     fields of its documents (`stored`, any order)."""
     record = json.loads(packed)
-    record["summary"] = stored[0].get("summary", "")
+    first = next(fields for fields in stored if fields.get("letter"))
+    for name in LETTER_TEXTS:
+        record[name] = first.get(name, "")
     by_number = {fields["item_no"]: fields for fields in stored}
     for item in record["items"]:
         fields = by_number[item["position"]]
@@ -120,4 +140,6 @@ def documents(letter: Letter, key: str) -> list[dict]:
             for item in letter.items
         ]
     docs[0]["letter"] = packed_record(letter)
+    for doc in docs[1:]:
+        doc.update({f"_stored_{name}": None for name in LETTER_TEXTS})
     return [with_marks(doc) for doc in docs]

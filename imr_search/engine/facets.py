@@ -165,15 +165,6 @@ def prepare(index_dir: Path, searcher) -> None:
             prepare_segment(index_dir, reader)
 
 
-def keep_only(index_dir: Path, segment_ids: set[str]) -> None:
-    """Drop the tables of segments other than `segment_ids` (merged away, and no longer
-    read by anyone)."""
-    folder = index_dir / CACHE_FOLDER
-    for path in folder.iterdir() if folder.exists() else ():
-        if path.name.split(".", 1)[0] not in segment_ids:
-            path.unlink(missing_ok=True)
-
-
 def prepare_segment(index_dir: Path, reader) -> None:
     """Build a segment's tables, where missing."""
     for name in (*FACETS, *RANGE_FIELDS):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, partial, reduce
+from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
@@ -29,6 +30,7 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
+from .answers import KEEP_FROM, PhraseAnswer, answer_path, keep_answer, read_answer
 from .facets import NO_VALUE_ID, TableRange, segment_facet
 from .schema import PositionArray, positions_of
 
@@ -152,14 +154,15 @@ class Ranking:
         return Ranking(self.docs[kept], scores, self.results)
 
 
-def ranked(searcher, run: wq.Query, shown: wq.Query) -> Ranking:
+def ranked(searcher, run: wq.Query, shown: wq.Query, store: Path | None = None) -> Ranking:
     """Every match of `run`, best first (ties in index order); its hits highlight the terms
     of `shown` (the query as the user wrote it). All of them, and callers slice: Whoosh's
     own top-N collector drops sub-queries it wrongly judges unable to reach the N-th score,
     losing the best hits of boosted OR queries (whoosh #413, #122; limit=2 missed the item
-    that limit=None ranks first)."""
+    that limit=None ranks first). With `store`, the answers to common phrases kept there
+    are read, and kept (answers.py)."""
     docs, scores = [NO_DOCS], [np.zeros(0)]
-    for segment, offset in segments(searcher):
+    for segment, offset in segments(searcher, store):
         found = segment.matches(run)
         docs.append(found.docs + offset)
         scores.append(found.scores)
@@ -172,7 +175,7 @@ def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -
     """Every match of `run` by decision date, oldest first (newest with `newest`), letters
     without a date last either way, then by case and item number."""
     docs, undated, when, cases, numbers = [NO_DOCS], [np.zeros(0, bool)], [NO_DOCS], [], []
-    for segment, offset in segments(searcher):
+    for segment, offset in segments(searcher, index_dir):
         reader = segment.reader
         found = segment.matches(run).docs
         table = segment_facet(index_dir, reader, "decision_date")
@@ -191,22 +194,24 @@ def by_date(searcher, run: wq.Query, shown: wq.Query, index_dir, newest: bool) -
     return Ranking(docs[order], None, Results(searcher, shown, []))
 
 
-def segments(searcher) -> list[tuple[Segment, int]]:
+def segments(searcher, store: Path | None = None) -> list[tuple[Segment, int]]:
     """Each segment holding documents, and the number of its first document. (An index of
     no letters has one empty reader and nothing else.)"""
     return [
-        (Segment(subsearcher), offset)
+        (Segment(subsearcher, store), offset)
         for subsearcher, offset in searcher.leaf_searchers()
         if subsearcher.reader().doc_count_all()
     ]
 
 
 class Segment:
-    """One segment's searcher, with what its queries share: live documents, field lengths."""
+    """One segment's searcher, with what its queries share: live documents, field lengths;
+    and the store where its answers to common phrases are kept, if any."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, store: Path | None = None):
         self.searcher = searcher
         self.reader = searcher.reader()
+        self.store = store
         self.lengths: dict[str, np.ndarray] = {}
 
     @cached_property
@@ -298,19 +303,34 @@ class Segment:
             return Matches.empty()
         if any((q.fieldname, text) not in self.reader for text in texts):
             return Matches.empty()
-        words = [self.postings(q.fieldname, text, values=True) for text in texts]
-        docs = reduce(partial(np.intersect1d, assume_unique=True), [w[0] for w in words])
+        found = self.phrase_answer(q.fieldname, texts, q.slop, within)
+        if len(self.deleted):
+            found = found.among(~np.isin(found.docs, self.deleted))
         if within is not None:
-            docs = np.intersect1d(docs, within, assume_unique=True)
-        rows = [np.searchsorted(word_docs, docs) for word_docs, _, _ in words]
-        held = [values[at] for (_, _, values), at in zip(words, rows, strict=True)]
-        _, ends = phrase_runs([places_and_positions(values) for values in held], q.slop)
-        places = ends >> POSITION_BITS  # in order: each document's first is the one kept
-        kept = places[np.flatnonzero(np.diff(places, prepend=-1))]
-        scores = np.zeros(len(kept))
-        for (_, weights, _), at, text in zip(words, rows, texts, strict=True):
-            scores += self.scored(q.fieldname, text, docs[kept], weights[at[kept]])
-        return Matches(docs[kept], scores).boosted(q.boost)
+            found = found.among(np.isin(found.docs, within, assume_unique=True))
+        scores = np.zeros(len(found.docs))
+        for weights, text in zip(found.weights, texts, strict=True):
+            scores += self.scored(q.fieldname, text, found.docs, weights)
+        return Matches(found.docs, scores).boosted(q.boost)
+
+    def phrase_answer(self, fieldname: str, texts: list[bytes], slop: int, within):
+        """Where the words `texts` run as a phrase in the segment (among `within`, when
+        given; deleted documents too): the answer kept for a common phrase, else worked
+        out, and kept when common (answers.py)."""
+        kept = None
+        if self.store is not None and all(
+            self.reader.doc_frequency(fieldname, text) >= KEEP_FROM for text in texts
+        ):
+            segment_id = self.reader.segment().segment_id()
+            kept = answer_path(self.store, segment_id, fieldname, texts, slop)
+            answer = read_answer(kept)
+            if answer is not None:
+                return answer
+            within = None  # worked out for the whole segment, to keep
+        answer = phrase_in(self.reader, fieldname, texts, slop, within)
+        if kept is not None:
+            keep_answer(kept, answer)
+        return answer
 
     def term(self, q: wq.Term) -> Matches:
         schema = self.searcher.schema
@@ -376,6 +396,23 @@ class Segment:
                     docs.append(doc)
                     scores.append(matcher.score())
         return Matches(np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+
+def phrase_in(reader, fieldname: str, texts: list[bytes], slop: int, within) -> PhraseAnswer:
+    """Where the words `texts` run as a phrase in a segment (among `within`, when given),
+    deleted documents too. Positions are read only for the documents holding every word,
+    all at once."""
+    words = [postings(reader.postings(fieldname, text), values=True) for text in texts]
+    docs = reduce(partial(np.intersect1d, assume_unique=True), [w[0] for w in words])
+    if within is not None:
+        docs = np.intersect1d(docs, within, assume_unique=True)
+    rows = [np.searchsorted(word_docs, docs) for word_docs, _, _ in words]
+    held = [values[at] for (_, _, values), at in zip(words, rows, strict=True)]
+    _, ends = phrase_runs([places_and_positions(values) for values in held], slop)
+    places = ends >> POSITION_BITS  # in order: each document's first is the one kept
+    kept = places[np.flatnonzero(np.diff(places, prepend=-1))]
+    weights = [weights[at[kept]] for (_, weights, _), at in zip(words, rows, strict=True)]
+    return PhraseAnswer(docs[kept], np.array(weights).reshape(len(texts), len(kept)))
 
 
 def length_bytes(perdoc, fieldname: str) -> np.ndarray | None:

@@ -14,7 +14,7 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
 from whoosh.util.times import long_to_datetime
 
-from .documents import letter_record
+from .documents import letter_record, with_letter_texts
 from .facets import docs_by_value, facet_counts, holding, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
@@ -83,7 +83,7 @@ class Snapshot:
         `newest`), when `newest` is not None."""
         run = with_table_ranges(query.parsed, self.store)
         if newest is None:
-            return ranked(self.searcher, run, query.parsed)
+            return ranked(self.searcher, run, query.parsed, self.store)
         return by_date(self.searcher, run, query.parsed, self.store, newest=newest)
 
     def counts(self, docs: np.ndarray, names) -> dict[str, dict]:
@@ -112,7 +112,7 @@ class Snapshot:
         """The match at `position`, with its sentence from the first of `snippet_fields`
         the query matched."""
         hit = ranking.hit(position)
-        fields = hit.fields()
+        fields = self.stored(hit.docnum)
         snippet = snippet_of(hit, fields, snippet_fields) if snippet_fields else None
         return Found(hit.docnum, fields, hit.score, snippet)
 
@@ -132,7 +132,9 @@ class Snapshot:
         }
 
     def stored(self, docnum: int) -> dict:
-        return self.searcher.stored_fields(docnum)
+        """A document's stored fields, its letter's texts with them."""
+        read = self.searcher.stored_fields
+        return with_letter_texts(read(docnum), docnum, read)
 
     def letter_record(self, docnums) -> dict | None:
         """The parsed record of the letter whose documents are `docnums`."""
@@ -236,4 +238,4 @@ class Snapshot:
         wanted = [wq.Term(name, word, boost=weight) for name, word, weight in terms]
         wanted += [wq.Term(name, facet_value(v), boost=weight) for name, v, weight in values]
         like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", unlike_key))
-        return ranked(self.searcher, like, like)
+        return ranked(self.searcher, like, like, self.store)

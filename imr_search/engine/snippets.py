@@ -50,7 +50,7 @@ def snippet_of(found, stored: dict, fields: tuple[str, ...]) -> Snippet:
     for name in fields:
         if stored.get(name):
             for highlighter in HIGHLIGHTERS:
-                marked = highlighter.highlight_hit(found, name, top=1)
+                marked = highlighter.highlight_hit(found, name, text=stored[name], top=1)
                 if marked:
                     return snippet_from(name, marked)
     opening_field = fields[0]

@@ -41,7 +41,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, EmptyIndexError
 from whoosh.searching import Searcher
 
-from . import facets
+from . import answers, facets
 from .schema import SCHEMA_VERSION, build_schema
 
 POINTER_FILE = "imr-search.json"
@@ -398,4 +398,13 @@ def clean_store(storage, store: Path, generation: int, segments) -> None:
         if match and match.group(1) not in needed:
             with suppress(OSError):
                 storage.delete_file(name)
-    facets.keep_only(store, needed)
+    for folder in (facets.CACHE_FOLDER, answers.FOLDER):
+        keep_segments(store / folder, needed)
+
+
+def keep_segments(folder: Path, segment_ids: set[str]) -> None:
+    """Drop the files kept for segments other than `segment_ids` (merged away, and no
+    longer read by anyone): each is named by its segment's id, then a dot."""
+    for path in folder.iterdir() if folder.exists() else ():
+        if path.name.split(".", 1)[0] not in segment_ids:
+            path.unlink(missing_ok=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from pathlib import Path
 
-from .extract import SUFFIXES, Extracted, ExtractError, read_text
+from .extract import SUFFIXES, Extracted, ExtractError, data_digest, read_text
 from .models import Letter
 
 # The parser and the enrichment are imported where a letter is read (read_letter,
@@ -46,10 +45,14 @@ def extracted_text(path: Path) -> Extracted:
 
 def read_letter(path: Path) -> Letter:
     """The parsed and enriched letter in a file. Raises LetterError."""
+    return letter_of(path, extracted_text(path))
+
+
+def letter_of(path: Path, extracted: Extracted) -> Letter:
+    """The parsed and enriched letter in the text of the file `path`. Raises LetterError."""
     from .enrich import enrich_letter
     from .parse import NOT_A_LETTER, parse_letter
 
-    extracted = extracted_text(path)
     letter = parse_letter(extracted.text, path)
     if NOT_A_LETTER in letter.warnings:
         raise LetterError(NOT_A_LETTER)
@@ -71,21 +74,29 @@ def read_document(path: Path) -> tuple[str, Letter | None]:
     return clean_text(extracted.text), enrich_letter(letter)
 
 
-def read_letter_or_reason(path: Path) -> tuple[Letter | None, str | None]:
-    """(letter, None) or (None, why not): never raises, so one bad file stops no other."""
+@dataclass(frozen=True)
+class Reading:
+    """One read of a letter file: its letter, or why there is none; and the SHA-256 of the
+    bytes read (None where none could be read)."""
+
+    letter: Letter | None
+    reason: str | None = None
+    digest: str | None = None
+
+
+def read_letter_or_reason(path: Path) -> Reading:
+    """The file's letter or why not: never raises, so one bad file stops no other."""
+    digest = None
     try:
-        return read_letter(path), None
+        extracted = extracted_text(path)
+        digest = extracted.digest
+        return Reading(letter_of(path, extracted), None, digest)
     except LetterError as exc:
-        return None, str(exc)
+        return Reading(None, str(exc), digest)
     except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the rest
-        return None, f"unexpected error ({type(exc).__name__}: {exc})"
+        return Reading(None, f"unexpected error ({type(exc).__name__}: {exc})", digest)
 
 
 def file_digest(path: Path) -> str:
-    """A file's SHA-256: what says whether it changed since it was indexed."""
+    """A file's SHA-256, as `data_digest` gives it of its bytes."""
     return data_digest(path.read_bytes())
-
-
-def data_digest(data: bytes) -> str:
-    """The SHA-256 of a file's bytes, as `file_digest` gives it."""
-    return hashlib.sha256(data).hexdigest()

@@ -95,7 +95,8 @@ def check_files(paths: Iterable[Path]) -> CheckReport:
     suspicions: list[Suspicion] = []
     for path in find_letter_files(paths):
         checked += 1
-        letter, reason = read_letter_or_reason(path)
+        reading = read_letter_or_reason(path)
+        letter, reason = reading.letter, reading.reason
         if letter is None:
             problem = NOT_RECOGNISED if reason == NOT_A_LETTER else UNREADABLE
             suspicions.append(

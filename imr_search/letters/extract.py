@@ -7,7 +7,8 @@ page, pages separated by form feeds as pdftotext separates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 SUFFIXES = (".txt", ".pdf")
@@ -25,6 +26,15 @@ class ExtractError(Exception):
 class Extracted:
     text: str
     warnings: tuple[str, ...] = ()
+    # The SHA-256 of the bytes the text came from: the index records it of the file, from
+    # the one read that gave the letter (a run reads a new file once, not to digest it and
+    # again to parse it, and what it records is what it read).
+    digest: str = ""
+
+
+def data_digest(data: bytes) -> str:
+    """The SHA-256 of a file's bytes: what says whether it changed since it was indexed."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_text(path: Path) -> Extracted:
@@ -48,8 +58,8 @@ def read_text(path: Path) -> Extracted:
     except OSError as exc:
         raise ExtractError(f"cannot read: {exc.strerror}") from exc
     if suffix == ".pdf":
-        return Extracted(pdf_text(data))
-    return decode_text(data)
+        return Extracted(pdf_text(data), digest=data_digest(data))
+    return replace(decode_text(data), digest=data_digest(data))
 
 
 def decode_text(data: bytes) -> Extracted:

@@ -1,0 +1,130 @@
+"""Answers to common phrases kept per segment (answers.py): read back, they give exactly
+Whoosh's own search, through the deletions of later runs; a commit drops those of segments
+merged away; the least recently used go first when they outgrow their room."""
+
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from imr_search.engine import answers, building, ranking
+from imr_search.engine.facets import with_table_ranges
+from imr_search.engine.query import parse_query
+from imr_search.engine.ranking import ranked
+from imr_search.engine.store import live_store
+from imr_search.indexer import index_paths
+from imr_search.search import search
+
+from .conftest import CORPUS, truth_rows, whoosh_index
+from .test_index import many_letters
+
+PHRASES = ['"medically necessary"', '"not medically necessary"', '"physical therapy"~3']
+
+
+def whoosh_and_kept(ix: Path, text: str) -> tuple[list, list]:
+    """Whoosh's own (score, document) list for `text`, and ranking.py's with answers kept."""
+    parsed = parse_query(text)
+    with whoosh_index(ix).searcher() as searcher:
+        expected = [
+            (round(score, 9), doc) for score, doc in searcher.search(parsed, limit=None).top_n
+        ]
+        found = ranked(searcher, with_table_ranges(parsed, ix), parsed, live_store(ix))
+        kept = [
+            (round(s, 9), d)
+            for s, d in zip(found.scores.tolist(), found.docs.tolist(), strict=True)
+        ]
+    return expected, kept
+
+
+def segment_ids(ix: Path) -> set[str]:
+    with whoosh_index(ix).searcher() as searcher:
+        return {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()}
+
+
+def kept_files(ix: Path) -> dict[str, int]:
+    """Each kept answer's file name -> its inode (a file written again has a new one)."""
+    folder = live_store(ix) / answers.FOLDER
+    return {path.name: path.stat().st_ino for path in folder.glob("*.npz")}
+
+
+def test_kept_answers_stay_true_through_later_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(ranking, "KEEP_FROM", 1)  # every phrase is common here
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    many_letters(corpus / "more", 600)
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    for text in PHRASES:
+        expected, kept = whoosh_and_kept(ix, text)
+        assert kept == expected and kept, text
+    first = kept_files(ix)
+    assert {name.split(".")[0] for name in first} == segment_ids(ix)
+
+    # A second run deletes documents of the first segment (a letter changed, one removed)
+    changed = corpus / "more" / "letter-00003.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    (corpus / "more" / "letter-00008.txt").unlink()
+    index_paths([corpus], ix, jobs=1)
+    old = {name.split(".")[0] for name in first} & segment_ids(ix)
+    assert old, "the first run's segment was merged away: no deletions to read through"
+    for text in PHRASES:
+        expected, kept = whoosh_and_kept(ix, text)
+        assert kept == expected and kept, text
+    now = kept_files(ix)
+    reused = {name: inode for name, inode in first.items() if name.split(".")[0] in old}
+    assert reused and all(now[name] == inode for name, inode in reused.items())
+
+
+def test_runs_keep_few_segments_and_the_answers_of_theirs(tmp_path, monkeypatch):
+    """Run after run of one new letter each, the one before changed: no segment is left
+    without a live document, no size tier holds more than MERGE_FACTOR segments (they are
+    merged), every letter is found, and the answers kept are those of segments on disk."""
+    monkeypatch.setattr(ranking, "KEEP_FROM", 1)
+    corpus, ix = tmp_path / "corpus", tmp_path / "ix"
+    shutil.copytree(CORPUS, corpus)
+    index_paths([corpus], ix, jobs=1)
+    seen: set[str] = set()
+    for n in range(2 * building.MERGE_FACTOR):
+        many_letters(corpus / "more", n + 1)  # one letter more than the run before
+        if n:  # and the one the run before added, changed: its segment has no letter left
+            last = corpus / "more" / f"letter-{n - 1:05d}.txt"
+            last.write_text(last.read_text(encoding="utf-8") + "\nChanged.\n", encoding="utf-8")
+        index_paths([corpus], ix, jobs=1)
+        with whoosh_index(ix).searcher() as searcher:
+            readers = [reader for reader, _ in searcher.reader().leaf_readers()]
+            live = [reader.doc_count() for reader in readers]
+            assert all(live), live
+            tiers = Counter(building.size_tier(count) for count in live)
+            # (a commit merges before the run's own new segment joins the others)
+            assert max(tiers.values()) <= building.MERGE_FACTOR, live
+            seen |= segment_ids(ix)
+        assert search(ix, "*", letters=True).total_letters == len(truth_rows()) + n + 1
+        for text in PHRASES:
+            expected, kept = whoosh_and_kept(ix, text)
+            assert kept == expected and kept, text
+        on_disk = {path.name.split(".")[0] for path in live_store(ix).glob("imr_*.*")}
+        assert {name.split(".")[0] for name in kept_files(ix)} <= on_disk
+    assert seen - segment_ids(ix), "no segment was merged away"
+
+
+def test_least_recently_used_answers_go_first(tmp_path):
+    """Files of known sizes and times of use; the model: drop the oldest while the total
+    is at the limit or over."""
+    sizes = [300, 100, 500, 200, 400]
+    used = [5, 1, 4, 2, 3]  # seconds; the second file is the least recently used
+    for n, (size, when) in enumerate(zip(sizes, used, strict=True)):
+        path = tmp_path / f"seg{n}.key.npz"
+        path.write_bytes(b"x" * size)
+        os.utime(path, ns=(when * 10**9, when * 10**9))
+    limit = 1000
+    order = sorted(range(len(sizes)), key=lambda n: used[n])
+    total, dropped = sum(sizes), set()
+    for n in order:
+        if total < limit:
+            break
+        dropped.add(n)
+        total -= sizes[n]
+    answers.make_room(tmp_path, limit)
+    left = {int(path.name[3]) for path in tmp_path.glob("*.npz")}
+    assert left == set(range(len(sizes))) - dropped
+    assert dropped == {1, 3, 4}  # 1500 -> 1400 -> 1200 -> 800
