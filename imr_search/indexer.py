@@ -86,6 +86,7 @@ class Indexed:
     segment: int = 0
     added: Added = Added(0, 0)
     digest: str | None = None  # the SHA-256 of the bytes its letter was read from
+    size: int | None = None  # and their length
 
 
 CHUNK = 64  # files a writer process takes and reports at a time
@@ -104,7 +105,7 @@ def write_segment(
         done = []
         for path in paths[start : start + CHUNK]:
             reading = read_letter_or_reason(Path(path))
-            letter, digest = reading.letter, reading.digest
+            letter = reading.letter
             if letter is None:
                 done.append(Indexed(path, reason=reading.reason))
                 continue
@@ -114,7 +115,7 @@ def write_segment(
             except LetterFailed as exc:
                 done.append(Indexed(path, None, str(exc), segment, exc.added))
                 continue
-            done.append(Indexed(path, key, None, segment, added, digest))
+            done.append(Indexed(path, key, None, segment, added, reading.digest, reading.size))
         report(done)
     return builder.finish()
 
@@ -425,7 +426,7 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
             report.skipped[path] = done.reason
             continue
         entry = {
-            "size": stat.st_size,
+            "size": done.size,  # of the bytes parsed, which may be newer than the stat
             "mtime_ns": stat.st_mtime_ns,
             "sha256": done.digest,
             "key": done.key,

@@ -4,8 +4,13 @@ merged away; the least recently used go first when they outgrow their room."""
 
 import os
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imr_search.engine import answers, building, ranking
 from imr_search.engine.facets import with_table_ranges
@@ -18,7 +23,13 @@ from imr_search.search import search
 from .conftest import CORPUS, truth_rows, whoosh_index
 from .test_index import many_letters
 
-PHRASES = ['"medically necessary"', '"not medically necessary"', '"physical therapy"~3']
+PHRASES = [
+    '"medically necessary"',
+    '"not medically necessary"',
+    '"physical therapy"~3',
+    '"medically necessary" AND outcome:upheld',  # among the documents the rest matched
+    '"not medically necessary" NOT outcome:overturned',
+]
 
 
 def whoosh_and_kept(ix: Path, text: str) -> tuple[list, list]:
@@ -107,24 +118,61 @@ def test_runs_keep_few_segments_and_the_answers_of_theirs(tmp_path, monkeypatch)
     assert seen - segment_ids(ix), "no segment was merged away"
 
 
-def test_least_recently_used_answers_go_first(tmp_path):
-    """Files of known sizes and times of use; the model: drop the oldest while the total
-    is at the limit or over."""
-    sizes = [300, 100, 500, 200, 400]
-    used = [5, 1, 4, 2, 3]  # seconds; the second file is the least recently used
-    for n, (size, when) in enumerate(zip(sizes, used, strict=True)):
-        path = tmp_path / f"seg{n}.key.npz"
-        path.write_bytes(b"x" * size)
-        os.utime(path, ns=(when * 10**9, when * 10**9))
-    limit = 1000
-    order = sorted(range(len(sizes)), key=lambda n: used[n])
-    total, dropped = sum(sizes), set()
-    for n in order:
-        if total < limit:
-            break
-        dropped.add(n)
-        total -= sizes[n]
-    answers.make_room(tmp_path, limit)
-    left = {int(path.name[3]) for path in tmp_path.glob("*.npz")}
-    assert left == set(range(len(sizes))) - dropped
-    assert dropped == {1, 3, 4}  # 1500 -> 1400 -> 1200 -> 800
+def test_a_damaged_answer_is_worked_out_again(tmp_path, monkeypatch):
+    """An answer file cut short (a crash before its bytes reached the disk), holding another
+    phrase's answer, or not an answer at all: the query answers as Whoosh does, and the
+    answer is kept anew."""
+    monkeypatch.setattr(ranking, "KEEP_FROM", 1)
+    corpus, ix = tmp_path / "corpus", tmp_path / "ix"
+    shutil.copytree(CORPUS, corpus)
+    index_paths([corpus], ix, jobs=1)
+    whoosh_and_kept(ix, '"medically necessary"')
+    whoosh_and_kept(ix, '"not medically necessary"')
+    two, three = (
+        answer_file(ix, "rationale", '"medically necessary"'),
+        answer_file(ix, "rationale", '"not medically necessary"'),
+    )
+    shutil.copy(three, two)  # an answer of three words where two are asked for
+    three.write_bytes(b"")
+    for text in ('"medically necessary"', '"not medically necessary"'):
+        expected, kept = whoosh_and_kept(ix, text)
+        assert kept == expected and kept, text
+    for path, words in ((two, 2), (three, 3)):
+        with np.load(path) as held:
+            assert held["weights"].shape == (words, len(held["docs"])) and len(held["docs"])
+
+
+def answer_file(ix: Path, fieldname: str, phrase: str) -> Path:
+    """Where the answer to `phrase` in `fieldname` of the index's one segment is kept."""
+    (segment,) = segment_ids(ix)
+    schema = whoosh_index(ix).schema
+    texts = [
+        schema[fieldname].to_bytes(word) for word in parse_query(f"{fieldname}:{phrase}").words
+    ]
+    path = answers.answer_path(live_store(ix), segment, fieldname, texts, 1)
+    assert path.exists(), phrase
+    return path
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 500), min_size=1, max_size=8),
+    limit=st.integers(1, 2000),
+)
+def test_least_recently_used_answers_go_first(sizes, limit):
+    """Files of known sizes and times of use. What must be left: under the limit in all;
+    each more recently used than every file removed; and no more removed than needed (the
+    most recently used of those removed, put back, would reach the limit)."""
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for n, size in enumerate(sizes):
+            path = folder / f"seg{n}.key.npz"
+            path.write_bytes(b"x" * size)
+            os.utime(path, ns=(n * 10**9, n * 10**9))  # the n-th used n-th
+        answers.make_room(folder, limit)
+        left = {int(path.name[3]) for path in folder.glob("*.npz")}
+    removed = set(range(len(sizes))) - left
+    assert sum(sizes[n] for n in left) < limit
+    assert all(kept > gone for kept in left for gone in removed)
+    if removed:
+        assert sum(sizes[n] for n in left) + sizes[max(removed)] >= limit

@@ -2,6 +2,7 @@
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import pty
@@ -23,7 +24,7 @@ from whoosh.query import Term
 from imr_search import indexer
 from imr_search.cli import app
 from imr_search.engine import building, facets
-from imr_search.engine.store import write_lock
+from imr_search.engine.store import StoreFiles, write_lock
 from imr_search.indexer import (
     IndexUnusable,
     index_info,
@@ -529,3 +530,45 @@ def test_the_summary_is_stored_once_and_read_by_every_item(index_dir):
         for hit in mine:
             assert hit.snippet.field == "summary"
             assert hit.snippet.text in summary, (row["file"], hit.item_no)
+
+
+def test_the_manifest_records_the_bytes_each_letter_was_read_from(corpus, tmp_path, writers):
+    """A new file is read once, by its writer: the SHA-256 and size the manifest records
+    are those of the file's bytes (hashlib's, of the file read here)."""
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=writers)
+    (store,) = ix.glob("store-*")
+    manifest = StoreFiles(store).manifest()
+    files = sorted(str(path.resolve()) for path in corpus.iterdir())
+    assert sorted(manifest) == files
+    for path, entry in manifest.items():
+        data = Path(path).read_bytes()
+        assert (entry["sha256"], entry["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_a_file_changed_after_the_scan_is_recorded_as_parsed(corpus, tmp_path, monkeypatch):
+    """A file written to between the run's scan and its parse: the manifest records the
+    bytes parsed (their digest and size), so the next run finds the file unchanged."""
+    grown = corpus / "000_9dd21c29f48658d3.txt"
+    scan = indexer.scan
+
+    def scan_then_write(*args):
+        plan = scan(*args)
+        with open(grown, "a", encoding="utf-8") as f:
+            f.write("\nWritten after the scan.\n")
+        return plan
+
+    monkeypatch.setattr(indexer, "scan", scan_then_write)
+    ix = tmp_path / "ix"
+    index_paths([corpus], ix, jobs=1)
+    monkeypatch.setattr(indexer, "scan", scan)
+    (store,) = ix.glob("store-*")
+    entry = StoreFiles(store).manifest()[str(grown.resolve())]
+    data = grown.read_bytes()
+    assert (entry["sha256"], entry["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    again = index_paths([corpus], ix, jobs=1)
+    assert not again.new and not again.updated
+    (store,) = ix.glob("store-*")
+    assert (
+        StoreFiles(store).manifest()[str(grown.resolve())]["mtime_ns"] == grown.stat().st_mtime_ns
+    )

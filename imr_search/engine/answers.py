@@ -29,6 +29,9 @@ import numpy as np
 from .facets import save_atomically
 
 FOLDER = "answers"
+# Part of every answer's name: a change to how phrases are matched changes it, and the
+# answers worked out before are no longer read (a commit removes them with their segments).
+MATCHING_VERSION = 1
 # A phrase is kept where each of its words is in this many documents of the segment or more:
 # below it, working it out takes a few milliseconds.
 KEEP_FROM = 5000
@@ -50,18 +53,34 @@ class PhraseAnswer:
 
 def answer_path(store: Path, segment_id: str, fieldname: str, texts, slop: int) -> Path:
     words = b"\x00".join(texts)
-    key = hashlib.sha1(f"{fieldname}\x00{slop}\x00".encode() + words).hexdigest()[:24]
+    asked = f"{MATCHING_VERSION}\x00{fieldname}\x00{slop}\x00".encode() + words
+    key = hashlib.sha1(asked).hexdigest()[:24]
     return store / FOLDER / f"{segment_id}.{key}.npz"
 
 
-def read_answer(path: Path) -> PhraseAnswer | None:
+def read_answer(path: Path, words: int) -> PhraseAnswer | None:
+    """The answer kept at `path` for a phrase of `words` words; None where there is none,
+    or one that cannot be read whole (then removed, to be worked out again)."""
     try:
         with np.load(path) as held:
             answer = PhraseAnswer(held["docs"].astype(np.int64), held["weights"].astype(float))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        if answer.weights.shape != (words, len(answer.docs)):
+            raise ValueError("not this phrase's answer")
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+        with suppress(OSError):
+            path.unlink()
         return None
     with_use_noted(path)
     return answer
+
+
+def can_keep(store: Path) -> bool:
+    """Whether answers can be kept in `store` (a read-only index answers without keeping,
+    each phrase among the documents its query asks about, as before any was kept)."""
+    folder = store / FOLDER
+    return os.access(folder if folder.exists() else store, os.W_OK)
 
 
 def with_use_noted(path: Path) -> None:

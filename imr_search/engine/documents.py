@@ -67,10 +67,13 @@ def with_letter_texts(fields: dict, docnum: int, stored_fields) -> dict:
     in the letter's first document, the nearest at or before `docnum` holding its record
     (a letter's documents are written together, and stay together through merges).
     `stored_fields(docnum)` reads a document's stored fields."""
-    first = fields
-    while "letter" not in first:
+    first, key = fields, fields.get("letter_key")
+    while "letter" not in first and docnum > 0:
         docnum -= 1
         first = stored_fields(docnum)
+        if first.get("letter_key") != key:  # never another letter's
+            first = {}
+            break
     return {**fields, **{name: first.get(name, "") for name in LETTER_TEXTS}}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -92,9 +93,13 @@ def segment_facet(index_dir: Path, reader, name: str) -> SegmentFacet:
 
 
 def save_atomically(path: Path, write, binary: bool) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """`write(f)` to a temporary file of this process and thread, on disk before it is
+    renamed to `path`: a reader finds the whole file or none, after a crash too."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(temporary, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
         write(f)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(temporary, path)
 
 

@@ -30,7 +30,7 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
-from .answers import KEEP_FROM, PhraseAnswer, answer_path, keep_answer, read_answer
+from .answers import KEEP_FROM, PhraseAnswer, answer_path, can_keep, keep_answer, read_answer
 from .facets import NO_VALUE_ID, TableRange, segment_facet
 from .schema import PositionArray, positions_of
 
@@ -323,10 +323,13 @@ class Segment:
         ):
             segment_id = self.reader.segment().segment_id()
             kept = answer_path(self.store, segment_id, fieldname, texts, slop)
-            answer = read_answer(kept)
+            answer = read_answer(kept, len(texts))
             if answer is not None:
                 return answer
-            within = None  # worked out for the whole segment, to keep
+            if can_keep(self.store):
+                within = None  # worked out for the whole segment, to keep
+            else:
+                kept = None
         answer = phrase_in(self.reader, fieldname, texts, slop, within)
         if kept is not None:
             keep_answer(kept, answer)

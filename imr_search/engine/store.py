@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -402,9 +403,20 @@ def clean_store(storage, store: Path, generation: int, segments) -> None:
         keep_segments(store / folder, needed)
 
 
+# A temporary file a reader left while saving (facets.save_atomically) goes after this long:
+# younger, it may be a save going on now.
+TEMPORARY_SECONDS = 3600
+
+
 def keep_segments(folder: Path, segment_ids: set[str]) -> None:
     """Drop the files kept for segments other than `segment_ids` (merged away, and no
-    longer read by anyone): each is named by its segment's id, then a dot."""
+    longer read by anyone): each is named by its segment's id, then a dot. What cannot
+    be removed now (another user's file) is left for a later commit."""
+    now = time.time()
     for path in folder.iterdir() if folder.exists() else ():
-        if path.name.split(".", 1)[0] not in segment_ids:
-            path.unlink(missing_ok=True)
+        with suppress(OSError):
+            if path.name.startswith("."):
+                if now - path.stat().st_mtime > TEMPORARY_SECONDS:
+                    path.unlink(missing_ok=True)
+            elif path.name.split(".", 1)[0] not in segment_ids:
+                path.unlink(missing_ok=True)

@@ -76,25 +76,26 @@ def read_document(path: Path) -> tuple[str, Letter | None]:
 
 @dataclass(frozen=True)
 class Reading:
-    """One read of a letter file: its letter, or why there is none; and the SHA-256 of the
-    bytes read (None where none could be read)."""
+    """One read of a letter file: its letter, or why there is none; and the SHA-256 and the
+    length of the bytes read (None where none could be read)."""
 
     letter: Letter | None
     reason: str | None = None
     digest: str | None = None
+    size: int | None = None
 
 
 def read_letter_or_reason(path: Path) -> Reading:
     """The file's letter or why not: never raises, so one bad file stops no other."""
-    digest = None
+    extracted = None
     try:
         extracted = extracted_text(path)
-        digest = extracted.digest
-        return Reading(letter_of(path, extracted), None, digest)
+        return Reading(letter_of(path, extracted), None, extracted.digest, extracted.size)
     except LetterError as exc:
-        return Reading(None, str(exc), digest)
+        reason = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the rest
-        return Reading(None, f"unexpected error ({type(exc).__name__}: {exc})", digest)
+        reason = f"unexpected error ({type(exc).__name__}: {exc})"
+    return Reading(None, reason, *((extracted.digest, extracted.size) if extracted else ()))
 
 
 def file_digest(path: Path) -> str:

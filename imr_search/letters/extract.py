@@ -26,10 +26,11 @@ class ExtractError(Exception):
 class Extracted:
     text: str
     warnings: tuple[str, ...] = ()
-    # The SHA-256 of the bytes the text came from: the index records it of the file, from
-    # the one read that gave the letter (a run reads a new file once, not to digest it and
-    # again to parse it, and what it records is what it read).
+    # The SHA-256 and the length of the bytes the text came from: the index records them of
+    # the file, from the one read that gave the letter (a run reads a new file once, not to
+    # digest it and again to parse it, and what it records is what it read).
     digest: str = ""
+    size: int = 0
 
 
 def data_digest(data: bytes) -> str:
@@ -58,8 +59,8 @@ def read_text(path: Path) -> Extracted:
     except OSError as exc:
         raise ExtractError(f"cannot read: {exc.strerror}") from exc
     if suffix == ".pdf":
-        return Extracted(pdf_text(data), digest=data_digest(data))
-    return replace(decode_text(data), digest=data_digest(data))
+        return Extracted(pdf_text(data), digest=data_digest(data), size=len(data))
+    return replace(decode_text(data), digest=data_digest(data), size=len(data))
 
 
 def decode_text(data: bytes) -> Extracted:
