@@ -99,7 +99,8 @@ def write_segment(
     store: Path, paths: list[str], segment: int, report: Callable[[list[Indexed]], None]
 ):
     """Parse the letters of `paths` and index them into a new segment of `store`, reporting
-    each chunk of files when it is done. The segment, or None where no letter was added."""
+    each chunk of files when it is done. The segment (None where no letter was added), and
+    the spellings of the facet values of the letters read."""
     builder = SegmentBuilder(store)
     for start in range(0, len(paths), CHUNK):
         done = []
@@ -117,7 +118,7 @@ def write_segment(
                 continue
             done.append(Indexed(path, key, None, segment, added, reading.digest, reading.size))
         report(done)
-    return builder.finish()
+    return builder.finish(), builder.labels
 
 
 def segment_process(store: str, paths: list[str], segment: int, results, run: int) -> None:
@@ -150,8 +151,8 @@ PR_SET_PDEATHSIG = 1
 
 def write_segments(store: Path, paths: list[str], jobs: int, progress: Progress | None):
     """Index `paths` into new segments: here, or in up to `jobs` writer processes for a
-    large run. What was done with each file, in the order of `paths`, and the segments
-    written, by number."""
+    large run. What was done with each file, in the order of `paths`, the segments written,
+    by number, and the spellings of the facet values of the letters read."""
     total, indexed = len(paths), {}
     procs = min(jobs, os.cpu_count() or 1) if total >= PARALLEL_WRITE_FROM else 1
 
@@ -164,13 +165,24 @@ def write_segments(store: Path, paths: list[str], jobs: int, progress: Progress 
         written = {0: write_segment(store, paths, 0, note)}
     else:
         written = in_processes(store, paths, procs, note)
-    segments = {number: segment for number, segment in written.items() if segment}
-    return [indexed[path] for path in paths], segments
+    segments = {number: segment for number, (segment, _) in written.items() if segment}
+    labels: Labels = {}
+    for _, read in written.values():
+        add_labels(labels, read)
+    return [indexed[path] for path in paths], segments, labels
+
+
+def add_labels(labels: Labels, more: Labels) -> None:
+    """The spellings of `more` where `labels` has none for the value."""
+    for name, spellings in more.items():
+        for value, spelling in spellings.items():
+            labels.setdefault(name, {}).setdefault(value, spelling)
 
 
 def in_processes(store: Path, paths: list[str], procs: int, note) -> dict:
     """`write_segment` in `procs` processes, the n-th parsing and indexing every `procs`-th
-    chunk of `paths` from the n-th: the segment of each, by number."""
+    chunk of `paths` from the n-th: the segment of each and its letters' spellings, by
+    number."""
     shares = [
         [
             path
@@ -250,8 +262,9 @@ def index_paths(
             commit = Commit(store)
             try:
                 to_parse = [path for path, _ in plan.to_parse]
-                indexed, segments = write_segments(store, to_parse, jobs, progress)
-                report, manifest = apply(commit, plan, indexed, segments, labels)
+                indexed, segments, read_labels = write_segments(store, to_parse, jobs, progress)
+                report, manifest = apply(commit, plan, indexed, segments)
+                add_labels(labels, read_labels)
             except BaseException:
                 commit.cancel()
                 raise
@@ -392,10 +405,10 @@ def resolved(file: Path, folders: dict[Path, str]) -> tuple[str, os.stat_result]
     return os.path.join(folder, file.name), stat
 
 
-def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, labels: Labels):
+def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict):
     """Decide what the files read make of the index: stage the deletions in `commit`, drop
     what is not to be kept from the new `segments`, return the report and the manifest to
-    commit. `labels` gains the spellings of the facet values added.
+    commit.
 
     Two passes, so that the order the files are read in cannot matter: first every letter
     whose file is gone or was read again leaves the index; then each letter read is kept
@@ -439,9 +452,6 @@ def apply(commit: Commit, plan: Plan, indexed: list[Indexed], segments: dict, la
             manifest[path] = dict(entry, duplicate_of=kept)
             continue
         commit.delete_letter(done.key)  # documents a crash left without a manifest entry
-        for name, spellings in done.added.labels.items():
-            for value, spelling in spellings.items():
-                labels.setdefault(name, {}).setdefault(value, spelling)
         owner[done.key] = path
         manifest[path] = entry
         (report.updated if path in old else report.new).append(path)
