@@ -513,9 +513,9 @@ def test_a_damaged_index_file_asks_for_a_rebuild_which_repairs_it(corpus, tmp_pa
 
 
 def test_the_summary_is_stored_once_and_read_by_every_item(index_dir):
-    """Each letter's summary is stored with its first item only, and every item of it finds
-    its sentences there: a `summary:` hit on a letter's later items has its summary's
-    sentence."""
+    """Each letter's summary (and its other fields) is stored with its first item only, and
+    every item of it finds them there: a `summary:` hit on a letter's later items has its
+    summary's sentence, its letter's decision date, specialties and states."""
     with whoosh_index(index_dir).searcher() as searcher:
         holding = [fields for fields in searcher.all_stored_fields() if "summary" in fields]
     assert len(holding) == len(truth_rows())
@@ -530,6 +530,10 @@ def test_the_summary_is_stored_once_and_read_by_every_item(index_dir):
         for hit in mine:
             assert hit.snippet.field == "summary"
             assert hit.snippet.text in summary, (row["file"], hit.item_no)
+            # the letter's other fields, stored with its first item too
+            assert hit.decision_date == oracles.truth_date(row, "decision_date")
+            assert list(hit.specialties) == row["specialties"]
+            assert list(hit.license_states) == row["license_states"]
 
 
 def test_the_manifest_records_the_bytes_each_letter_was_read_from(corpus, tmp_path, writers):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from .documents import LETTER_TEXTS, with_letter_texts
+from .documents import LETTER_FIELDS, with_letter_fields
 from .ranking import (
     PATTERNS,
     POSITION_BITS,
@@ -297,8 +297,8 @@ def stored_text(segment: Segment, doc: int, name: str) -> str:
     through the reader, which checks every stored field against the schema)."""
     read = segment.reader._perdoc.stored_fields
     fields = read(int(doc))
-    if name in LETTER_TEXTS:
-        fields = with_letter_texts(fields, int(doc), read)
+    if name in LETTER_FIELDS:
+        fields = with_letter_fields(fields, int(doc), read)
     return fields.get(name) or ""
 
 

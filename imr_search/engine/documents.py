@@ -56,16 +56,26 @@ def packed_record(letter: Letter) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
 
-# The letter's own texts are indexed with each of its items (a query names them of an item,
-# `summary:`) but stored once, with its first document, the one holding its record: stored
-# with every item, the summary was a fifth of the stored bytes.
-LETTER_TEXTS = ("summary",)
+# The letter's own fields are indexed with each of its items (a query names them of an item:
+# `summary:`, `decided:`) but stored once, with its first document, the one holding its
+# record: stored with every item, the summary was a fifth of the stored bytes and the dates
+# an eighth. Its case and key stay with every item, to say whose it is.
+LETTER_FIELDS = (
+    "summary",
+    "path",
+    "specialty",
+    "license_state",
+    *DATE_FIELDS,
+    "year",
+    "age",
+    "sex",
+)
 
 
-def with_letter_texts(fields: dict, docnum: int, stored_fields) -> dict:
-    """A document's stored `fields` with its letter's texts, read where they are stored:
-    in the letter's first document, the nearest at or before `docnum` holding its record
-    (a letter's documents are written together, and stay together through merges).
+def with_letter_fields(fields: dict, docnum: int, stored_fields) -> dict:
+    """A document's stored `fields` with its letter's, read where they are stored: in the
+    letter's first document, the nearest at or before `docnum` holding its record (a
+    letter's documents are written together, and stay together through merges).
     `stored_fields(docnum)` reads a document's stored fields."""
     first, key = fields, fields.get("letter_key")
     while "letter" not in first and docnum > 0:
@@ -74,16 +84,14 @@ def with_letter_texts(fields: dict, docnum: int, stored_fields) -> dict:
         if first.get("letter_key") != key:  # never another letter's
             first = {}
             break
-    return {**fields, **{name: first.get(name, "") for name in LETTER_TEXTS}}
+    return {**fields, **{name: first[name] for name in LETTER_FIELDS if name in first}}
 
 
 def letter_record(packed: bytes, stored: list[dict]) -> dict:
     """The whole record of a letter: its packed record, and the texts from the stored
     fields of its documents (`stored`, any order)."""
     record = json.loads(packed)
-    first = next(fields for fields in stored if fields.get("letter"))
-    for name in LETTER_TEXTS:
-        record[name] = first.get(name, "")
+    record["summary"] = next(fields for fields in stored if fields.get("letter")).get("summary", "")
     by_number = {fields["item_no"]: fields for fields in stored}
     for item in record["items"]:
         fields = by_number[item["position"]]
@@ -144,5 +152,5 @@ def documents(letter: Letter, key: str) -> list[dict]:
         ]
     docs[0]["letter"] = packed_record(letter)
     for doc in docs[1:]:
-        doc.update({f"_stored_{name}": None for name in LETTER_TEXTS})
+        doc.update({f"_stored_{name}": None for name in LETTER_FIELDS if name in doc})
     return [with_marks(doc) for doc in docs]

@@ -14,7 +14,7 @@ from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein as edit_distance
 from whoosh.util.times import long_to_datetime
 
-from .documents import letter_record, with_letter_texts
+from .documents import letter_record, with_letter_fields
 from .facets import docs_by_value, facet_counts, holding, with_table_ranges
 from .query import ReadQuery
 from .ranking import Ranking, by_date, ranked
@@ -132,9 +132,9 @@ class Snapshot:
         }
 
     def stored(self, docnum: int) -> dict:
-        """A document's stored fields, its letter's texts with them."""
+        """A document's stored fields, its letter's with them."""
         read = self.searcher.stored_fields
-        return with_letter_texts(read(docnum), docnum, read)
+        return with_letter_fields(read(docnum), docnum, read)
 
     def letter_record(self, docnums) -> dict | None:
         """The parsed record of the letter whose documents are `docnums`."""
