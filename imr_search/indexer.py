@@ -167,8 +167,8 @@ def write_segments(store: Path, paths: list[str], jobs: int, progress: Progress 
         written = in_processes(store, paths, procs, note)
     segments = {number: segment for number, (segment, _) in written.items() if segment}
     labels: Labels = {}
-    for _, read in written.values():
-        add_labels(labels, read)
+    for number in sorted(written):  # by writer, whichever ends first: the same every run
+        add_labels(labels, written[number][1])
     return [indexed[path] for path in paths], segments, labels
 
 

@@ -249,3 +249,29 @@ def test_a_stored_letter_is_the_letter_parsed(index_dir):
         parsed = read_letter(path)
         shown, _ = find_letter(index_dir, parsed.case)
         assert shown.to_dict() == dict(parsed.to_dict(), path=str(path.resolve())), path
+
+
+@pytest.mark.parametrize(
+    "folder, name, version",
+    [
+        ("Whoosh_Reloaded-2.7.6.dist-info", "Whoosh-Reloaded", "2.7.6"),
+        ("Whoosh-2.7.4-py3.11.egg-info", "Whoosh", "2.7.4"),  # an egg's, with its Python
+        ("Whoosh_Reloaded.egg-info", "Whoosh-Reloaded", "2.7.7"),  # no version in the name
+    ],
+)
+def test_the_pin_reads_the_version_importlib_metadata_reads(
+    tmp_path, monkeypatch, folder, name, version
+):
+    """What `installed` finds from the folders' names is what importlib.metadata reads from
+    the files inside them."""
+    from importlib import metadata
+
+    from imr_search.whoosh_pin import installed
+
+    info = tmp_path / folder
+    info.mkdir()
+    (info / ("METADATA" if folder.endswith("dist-info") else "PKG-INFO")).write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed(name) == metadata.version(name) == version

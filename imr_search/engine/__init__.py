@@ -2,6 +2,7 @@
 matching and ranking, facet tables, the store with its snapshots and stored letters."""
 
 import functools
+import importlib.machinery
 import sys
 import types
 
@@ -13,6 +14,8 @@ check_whoosh()
 # library has had since Python 3.8; the backport imports asyncio, 20 to 50 ms of every
 # query's start. The standard library's serves it the same (a value computed on first
 # access and kept in the instance).
-standard = types.ModuleType("cached_property")
-standard.cached_property = functools.cached_property
-sys.modules.setdefault("cached_property", standard)
+if "cached_property" not in sys.modules:
+    standard = types.ModuleType("cached_property")
+    standard.__spec__ = importlib.machinery.ModuleSpec("cached_property", None)
+    standard.cached_property = functools.cached_property
+    sys.modules["cached_property"] = standard
