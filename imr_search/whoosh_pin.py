@@ -21,25 +21,36 @@ class WrongWhoosh(Exception):
     """The installed Whoosh is not the one the engine is built on; the message says so."""
 
 
-def installed(distribution: str) -> str | None:
+def installed(distribution: str, folders: dict[str, str | None] | None = None) -> str | None:
     """The version of `distribution` that Python would import: that of its first metadata
-    folder on `sys.path`, where `importlib.metadata` finds it too. Read from the folders'
-    names here because importing `importlib.metadata` (and the email parser it uses) took
-    45 ms of every query's start; this takes about a millisecond. A folder whose name
-    holds no version (an egg-info of a source checkout) is read by `importlib.metadata`.
-    The current folder is not looked in: installers never put a distribution there, and
-    it may be a folder of letters."""
-    wanted = project_key(distribution)
+    folder on `sys.path` (`folders`, else listed now), where `importlib.metadata` finds it
+    too. Read from the folders' names here because importing `importlib.metadata` (and the
+    email parser it uses) took 45 ms of every query's start; this takes about a
+    millisecond. A folder whose name holds no version (an egg-info of a source checkout)
+    is read by `importlib.metadata`."""
+    folders = metadata_folders() if folders is None else folders
+    key = project_key(distribution)
+    if key not in folders:
+        return None
+    return folders[key] or metadata_version(distribution)
+
+
+def metadata_folders() -> dict[str, str | None]:
+    """Each installed project's key -> the version its first metadata folder on `sys.path`
+    names (None where the name holds none), from one listing of each folder. The current
+    folder is not looked in: installers never put a distribution there, and it may be a
+    folder of letters."""
+    found: dict[str, str | None] = {}
     for entry in sys.path:
         try:
             names = os.listdir(entry) if entry else ()
         except OSError:
             continue
         for name in names:
-            found = METADATA_FOLDER.match(name)
-            if found and project_key(found["project"]) == wanted:
-                return found["version"] or metadata_version(distribution)
-    return None
+            folder = METADATA_FOLDER.match(name)
+            if folder:
+                found.setdefault(project_key(folder["project"]), folder["version"])
+    return found
 
 
 # A distribution's metadata folder: Whoosh_Reloaded-2.7.5.dist-info, Whoosh-2.7.4-py3.11.egg-info
@@ -65,7 +76,8 @@ def project_key(name: str) -> str:
 @cache
 def check_whoosh() -> None:
     """Raises WrongWhoosh unless Whoosh-Reloaded 2.7.5, and no other Whoosh, is installed."""
-    found, rival = installed(DISTRIBUTION), installed(RIVAL)
+    folders = metadata_folders()
+    found, rival = installed(DISTRIBUTION, folders), installed(RIVAL, folders)
     if found == VERSION and rival is None:
         return
     seen = [

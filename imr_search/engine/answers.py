@@ -72,7 +72,8 @@ def read_answer(path: Path, words: int) -> PhraseAnswer | None:
         with suppress(OSError):
             path.unlink()
         return None
-    with_use_noted(path)
+    with suppress(OSError):  # its time of last use, for `make_room` (none on a read-only index)
+        os.utime(path)
     return answer
 
 
@@ -81,12 +82,6 @@ def can_keep(store: Path) -> bool:
     each phrase among the documents its query asks about, as before any was kept)."""
     folder = store / FOLDER
     return os.access(folder if folder.exists() else store, os.W_OK)
-
-
-def with_use_noted(path: Path) -> None:
-    """The answer's time of last use, for `make_room`."""
-    with suppress(OSError):  # a read-only index
-        os.utime(path)
 
 
 def keep_answer(path: Path, answer: PhraseAnswer) -> None:

@@ -296,9 +296,7 @@ def stored_text(segment: Segment, doc: int, name: str) -> str:
     """A document's stored text of the field `name`, as the segment's codec keeps it (not
     through the reader, which checks every stored field against the schema)."""
     read = segment.reader._perdoc.stored_fields
-    fields = read(int(doc))
-    if name in LETTER_FIELDS:
-        fields = with_letter_fields(fields, int(doc), read)
+    fields = with_letter_fields(read, int(doc)) if name in LETTER_FIELDS else read(int(doc))
     return fields.get(name) or ""
 
 

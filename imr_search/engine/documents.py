@@ -72,11 +72,12 @@ LETTER_FIELDS = (
 )
 
 
-def with_letter_fields(fields: dict, docnum: int, stored_fields) -> dict:
-    """A document's stored `fields` with its letter's, read where they are stored: in the
-    letter's first document, the nearest at or before `docnum` holding its record (a
+def with_letter_fields(stored_fields, docnum: int) -> dict:
+    """Document `docnum`'s stored fields with its letter's, read where they are stored: in
+    the letter's first document, the nearest at or before `docnum` holding its record (a
     letter's documents are written together, and stay together through merges).
     `stored_fields(docnum)` reads a document's stored fields."""
+    fields = stored_fields(docnum)
     first, key = fields, fields.get("letter_key")
     while "letter" not in first and docnum > 0:
         docnum -= 1
@@ -87,11 +88,14 @@ def with_letter_fields(fields: dict, docnum: int, stored_fields) -> dict:
     return {**fields, **{name: first[name] for name in LETTER_FIELDS if name in first}}
 
 
-def letter_record(packed: bytes, stored: list[dict]) -> dict:
-    """The whole record of a letter: its packed record, and the texts from the stored
-    fields of its documents (`stored`, any order)."""
-    record = json.loads(packed)
-    record["summary"] = next(fields for fields in stored if fields.get("letter")).get("summary", "")
+def letter_record(stored: list[dict]) -> dict | None:
+    """The whole record of a letter from the stored fields of its documents (`stored`, any
+    order): the packed record its first holds, and the texts; None where none holds one."""
+    first = next((fields for fields in stored if fields.get("letter")), None)
+    if first is None:
+        return None
+    record = json.loads(first["letter"])
+    record["summary"] = first.get("summary", "")
     by_number = {fields["item_no"]: fields for fields in stored}
     for item in record["items"]:
         fields = by_number[item["position"]]

@@ -133,14 +133,12 @@ class Snapshot:
 
     def stored(self, docnum: int) -> dict:
         """A document's stored fields, its letter's with them."""
-        read = self.searcher.stored_fields
-        return with_letter_fields(read(docnum), docnum, read)
+        return with_letter_fields(self.searcher.stored_fields, docnum)
 
     def letter_record(self, docnums) -> dict | None:
         """The parsed record of the letter whose documents are `docnums`."""
         stored = [self.searcher.stored_fields(docnum) for docnum in docnums]
-        packed = next((fields["letter"] for fields in stored if fields.get("letter")), None)
-        return letter_record(packed, stored) if packed else None
+        return letter_record(stored)
 
     def letters_and_items(self) -> tuple[int, int]:
         """Letters and items indexed. (The `letter_key` terms would count removed letters

@@ -95,7 +95,9 @@ def read_letter_or_reason(path: Path) -> Reading:
         reason = str(exc)
     except Exception as exc:  # noqa: BLE001 - a bug on one odd file must not stop the rest
         reason = f"unexpected error ({type(exc).__name__}: {exc})"
-    return Reading(None, reason, *((extracted.digest, extracted.size) if extracted else ()))
+    if extracted is None:  # nothing was read
+        return Reading(None, reason)
+    return Reading(None, reason, extracted.digest, extracted.size)
 
 
 def file_digest(path: Path) -> str:
