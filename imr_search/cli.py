@@ -1,7 +1,5 @@
 """The `imr-search` command: a thin layer over the library, one call per command."""
 
-from __future__ import annotations
-
 import inspect
 import os
 import signal
@@ -22,6 +20,8 @@ if TYPE_CHECKING:
 
 # A command imports what it uses when it runs, so that `--help` imports no engine and a
 # JSON query no rich tables, PDF library or parser (benchmarks/startup.py measures it).
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# typer reads every command's at each start, and strings it would evaluate (7 ms).
 
 app = typer.Typer(
     help="Search California workers' compensation Independent Medical Review decisions.",
@@ -242,7 +242,7 @@ def index(
 DUPLICATES_SHOWN = 10
 
 
-def print_index_report(report, console: Console) -> None:
+def print_index_report(report, console: "Console") -> None:
     console.print(
         f"indexed {report.letters} letters, {report.items} items in {report.seconds:.1f} s: "
         f"{len(report.new)} new, {len(report.updated)} updated, {len(report.removed)} removed, "
@@ -305,7 +305,7 @@ FormatOption = Annotated[
 ]
 
 
-def output_console(no_color: bool) -> Console:
+def output_console(no_color: bool) -> "Console":
     from rich.console import Console
 
     return Console(highlight=False, no_color=no_color or None, soft_wrap=False)

@@ -5,6 +5,7 @@ new process running it, so that an import slipped back to the top of a module sh
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,9 @@ def packages(modules: set[str]) -> set[str]:
 
 ENGINE = {"numpy", "whoosh"}
 TERMINAL = {"rich"}
+# What Whoosh imports and never uses: the cached_property backport's asyncio, and
+# whoosh.compat's urllib.request (engine/__init__.py stands in for both).
+UNUSED_BY_WHOOSH = {"asyncio", "urllib.request", "http.client", "email"}
 READING = {
     "pypdfium2",
     "imr_search.letters.parse",
@@ -53,6 +57,25 @@ def test_a_query_for_programs_imports_no_tables_pdf_library_parser_or_indexer(in
     assert packages(modules) >= ENGINE  # it did search
     assert not packages(modules) & TERMINAL
     assert not modules & READING
+    assert not modules & UNUSED_BY_WHOOSH
+
+
+def test_whooshs_urlretrieve_still_fetches_and_urllib_request_is_the_real_one(tmp_path):
+    source = tmp_path / "source.bin"
+    source.write_bytes(bytes(range(256)) * 3)
+    code = (
+        "import sys, imr_search.engine.query, whoosh.compat\n"
+        "assert 'urllib.request' not in sys.modules\n"
+        "whoosh.compat.urlretrieve(sys.argv[1], sys.argv[2])\n"
+        "import urllib.request\n"
+        "print(urllib.request.__file__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, source.as_uri(), str(tmp_path / "copy.bin")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert (tmp_path / "copy.bin").read_bytes() == source.read_bytes()
+    assert Path(done.stdout.strip()).name == "request.py"
 
 
 def test_a_query_as_a_table_imports_rich_but_no_parser_or_indexer(index_dir):
