@@ -3,6 +3,7 @@ Whoosh's own search, through the deletions of later runs; a commit drops those o
 merged away; the least recently used go first when they outgrow their room."""
 
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -21,7 +22,11 @@ from imr_search.indexer import index_paths
 from imr_search.search import search
 
 from .conftest import CORPUS, truth_rows, whoosh_index
+from .oracles import case_of, truth_items
+from .test_connectors import Asked
+from .test_connectors_letters import REAL_QUERIES, matching_items, word
 from .test_index import many_letters
+from .test_query import found, searched_texts
 
 PHRASES = [
     '"medically necessary"',
@@ -142,6 +147,98 @@ def test_a_damaged_answer_is_worked_out_again(tmp_path, monkeypatch):
             assert held["weights"].shape == (words, len(held["docs"])) and len(held["docs"])
 
 
+def counts_tested(ix: Path) -> dict[str, int]:
+    """Each kept test's file name -> the documents it has tested."""
+    counts = {}
+    for path in (live_store(ix) / answers.FOLDER).glob("*.npz"):
+        with np.load(path) as held:
+            if "tested" in held:
+                counts[path.name] = len(held["tested"])
+    return counts
+
+
+def test_kept_tests_find_what_the_letters_text_gives(tmp_path, monkeypatch):
+    """Connectors and words as written, every test kept (KEEP_FROM 1): the first query,
+    the same again (read back), a query testing only some documents then one testing all
+    (the kept test grows), and after a run that removes letters (their documents deleted in
+    the segment the tests were kept for): each finds the items the letters' own text gives,
+    by test_connectors_letters's and test_query's rules."""
+    monkeypatch.setattr(ranking, "KEEP_FROM", 1)
+    corpus, ix = tmp_path / "corpus", tmp_path / "ix"
+    shutil.copytree(CORPUS, corpus)
+    index_paths([corpus], ix, jobs=1)
+
+    def holding(pattern, keep=lambda item: True):
+        return {
+            item.key
+            for item in truth_items()
+            if keep(item) and any(re.search(pattern, t, re.I) for t in searched_texts()[item.key])
+        }
+
+    upheld = lambda item: item.outcome == "Upheld"  # noqa: E731
+    expected = {
+        "#documented AND outcome:upheld": holding(r"\bdocumented\b", upheld),
+        "#documented": holding(r"\bdocumented\b"),
+        "#l5-s1": holding(r"(?<![\w#])(?<!\w[-/.])l5-s1(?![-/.]?\w)"),
+        **{text: matching_items(*sides) for text, *sides in REAL_QUERIES},
+        **{  # the same sides, apart by another distance: another test
+            f"request /{n} physical": matching_items(
+                word("requests?|requested|requesting"), Asked(f"/{n}", "word", n), word("physical")
+            )
+            for n in (2, 5)
+        },
+    }
+    assert all(expected.values()) and expected["request /2 physical"] < expected[
+        "request /5 physical"]  # fmt: skip
+    assert expected["#documented AND outcome:upheld"] < expected["#documented"]
+    gone: set[str] = set()
+    for step in ("first", "again", "after removals"):
+        for text, items in expected.items():
+            assert found(ix, text) == {key for key in items if key[0] not in gone}, (step, text)
+            if step == "first" and text == "#documented AND outcome:upheld":
+                some = counts_tested(ix)
+        if step == "first":
+            grown = counts_tested(ix)
+            assert some and all(grown[name] > count for name, count in some.items())
+        if step == "again":
+            removed = sorted(corpus.glob("*.txt"))[::4]
+            gone = {case_of(row) for row in truth_rows() if Path(row["file"]).name in
+                    {path.name for path in removed}}  # fmt: skip
+            assert len(gone) == len(removed)
+            for path in removed:
+                path.unlink()
+            index_paths([corpus], ix, jobs=1)
+    assert len(counts_tested(ix)) >= len(expected)
+
+
+def test_a_damaged_test_is_worked_out_again(tmp_path, monkeypatch):
+    """A kept test cut short, holding a phrase's answer instead, or holding documents it
+    never tested: the query finds what the letters' text gives, and keeps its test anew."""
+    monkeypatch.setattr(ranking, "KEEP_FROM", 1)
+    corpus, ix = tmp_path / "corpus", tmp_path / "ix"
+    shutil.copytree(CORPUS, corpus)
+    index_paths([corpus], ix, jobs=1)
+    queries = {text: matching_items(*sides) for text, *sides in REAL_QUERIES[:6]}
+    for text in queries:
+        found(ix, text)
+    whoosh_and_kept(ix, '"medically necessary"')
+    phrase = answer_file(ix, "rationale", '"medically necessary"')
+    tests = sorted(counts_tested(ix))
+    assert len(tests) >= 3
+    folder = live_store(ix) / answers.FOLDER
+    for n, name in enumerate(tests):
+        if n % 3 == 0:
+            (folder / name).write_bytes((folder / name).read_bytes()[:40])
+        elif n % 3 == 1:
+            shutil.copy(phrase, folder / name)
+        else:
+            np.savez(folder / name, tested=np.zeros(0, dtype=np.uint32),
+                     held=np.arange(1000, dtype=np.uint32))  # fmt: skip
+    for text, items in queries.items():
+        assert found(ix, text) == items, text
+    assert set(counts_tested(ix)) == set(tests) and all(counts_tested(ix).values())
+
+
 def answer_file(ix: Path, fieldname: str, phrase: str) -> Path:
     """Where the answer to `phrase` in `fieldname` of the index's one segment is kept."""
     (segment,) = segment_ids(ix)
@@ -149,7 +246,7 @@ def answer_file(ix: Path, fieldname: str, phrase: str) -> Path:
     texts = [
         schema[fieldname].to_bytes(word) for word in parse_query(f"{fieldname}:{phrase}").words
     ]
-    path = answers.answer_path(live_store(ix), segment, fieldname, texts, 1)
+    path = answers.answer_path(live_store(ix), segment, answers.phrase_asked(fieldname, texts, 1))
     assert path.exists(), phrase
     return path
 

@@ -1,12 +1,20 @@
-"""A segment's answers to its common phrases, kept on disk beside it.
+"""A segment's answers to costly questions, kept on disk beside it.
 
 "not medically necessary" is in most items: matching it means decoding every position of
-three words that are each in nearly every item, a cost that grows with the corpus. A
-segment never changes once written (a deletion only hides documents), so where a phrase's
-words are common in a segment, its answer there (the documents holding the phrase, deleted
-ones too, and each word's weight in each) is worked out once, by the first query that needs
-it, and read back by every later one until the segment is merged away. Scores are worked
-out at each query from the weights, with the statistics of the query's own commit.
+three words that are each in nearly every item, a cost that grows with the corpus; so does
+`pain /5 chronic` (the positions of two common words, compared), and `#exacerbation` (each
+candidate's stored text, read). A segment never changes once written (a deletion only hides
+documents), so where such a question is common in a segment, its answer there is worked out
+once, by the first query that needs it, and read back by every later one until the segment
+is merged away:
+
+- a phrase: the documents holding it (deleted ones too), and each word's weight in each.
+  Scores are worked out at each query from the weights, with the statistics of the query's
+  own commit.
+- a test of documents (a connector, a word as written): the documents tested so far and
+  those of them where it held. A query tests only the documents of its own it finds
+  untested, and adds them: `#documented AND outcome:overturned` tests the overturned items,
+  and a later `#documented` the rest.
 
     STORE/answers/<segment id>.<key>.npz
 
@@ -29,11 +37,11 @@ import numpy as np
 from .facets import save_atomically
 
 FOLDER = "answers"
-# Part of every answer's name: a change to how phrases are matched changes it, and the
+# Part of every answer's name: a change to how phrases or tests are matched changes it, and the
 # answers worked out before are no longer read (a commit removes them with their segments).
 MATCHING_VERSION = 1
-# A phrase is kept where each of its words is in this many documents of the segment or more:
-# below it, working it out takes a few milliseconds.
+# A phrase is kept where each of its words is in this many documents of the segment or more,
+# a test where it has this many candidates: below it, working it out takes milliseconds.
 KEEP_FROM = 5000
 KEPT_BYTES = 1 << 30
 
@@ -51,30 +59,79 @@ class PhraseAnswer:
         return PhraseAnswer(self.docs[kept], self.weights[:, kept])
 
 
-def answer_path(store: Path, segment_id: str, fieldname: str, texts, slop: int) -> Path:
-    words = b"\x00".join(texts)
-    asked = f"{MATCHING_VERSION}\x00{fieldname}\x00{slop}\x00".encode() + words
-    key = hashlib.sha1(asked).hexdigest()[:24]
+@dataclass(frozen=True)
+class Tested:
+    """A test of documents in a segment: the documents tested so far, and those of them
+    where it held, each in order."""
+
+    tested: np.ndarray  # int64
+    held: np.ndarray  # int64
+
+    def adding(self, tested: np.ndarray, held: np.ndarray) -> Tested:
+        """With the documents `tested` (none tested before) and those of them that `held`."""
+        return Tested(np.union1d(self.tested, tested), np.union1d(self.held, held))
+
+
+NOTHING_TESTED = Tested(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def answer_path(store: Path, segment_id: str, asked: bytes) -> Path:
+    """Where the segment's answer to `asked` (the question, as bytes) is kept."""
+    key = hashlib.sha1(f"{MATCHING_VERSION}\x00".encode() + asked).hexdigest()[:24]
     return store / FOLDER / f"{segment_id}.{key}.npz"
 
 
-def read_answer(path: Path, words: int) -> PhraseAnswer | None:
+def phrase_asked(fieldname: str, texts: list[bytes], slop: int) -> bytes:
+    return f"{fieldname}\x00{slop}\x00".encode() + b"\x00".join(texts)
+
+
+def tested_asked(described: str) -> bytes:
+    return f"test\x00{described}".encode()
+
+
+def read_phrase_answer(path: Path, words: int) -> PhraseAnswer | None:
     """The answer kept at `path` for a phrase of `words` words; None where there is none,
     or one that cannot be read whole (then removed, to be worked out again)."""
+    arrays = read_arrays(path, ("docs", "weights"))
+    if arrays is None:
+        return None
+    answer = PhraseAnswer(arrays["docs"].astype(np.int64), arrays["weights"].astype(float))
+    if answer.weights.shape != (words, len(answer.docs)):  # another phrase's answer
+        removed(path)
+        return None
+    return answer
+
+
+def read_tested(path: Path) -> Tested:
+    """The test's answer kept at `path`; nothing tested where there is none, or one that
+    cannot be read whole (then removed, to be worked out again)."""
+    arrays = read_arrays(path, ("tested", "held"))
+    if arrays is None:
+        return NOTHING_TESTED
+    answer = Tested(arrays["tested"].astype(np.int64), arrays["held"].astype(np.int64))
+    if not np.isin(answer.held, answer.tested, assume_unique=True).all():  # not a test's
+        removed(path)
+        return NOTHING_TESTED
+    return answer
+
+
+def read_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path) as held:
-            answer = PhraseAnswer(held["docs"].astype(np.int64), held["weights"].astype(float))
-        if answer.weights.shape != (words, len(answer.docs)):
-            raise ValueError("not this phrase's answer")
+            arrays = {name: held[name] for name in names}
     except FileNotFoundError:
         return None
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
-        with suppress(OSError):
-            path.unlink()
+        removed(path)
         return None
     with suppress(OSError):  # its time of last use, for `make_room` (none on a read-only index)
         os.utime(path)
-    return answer
+    return arrays
+
+
+def removed(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink()
 
 
 def can_keep(store: Path) -> bool:
@@ -84,19 +141,20 @@ def can_keep(store: Path) -> bool:
     return os.access(folder if folder.exists() else store, os.W_OK)
 
 
-def keep_answer(path: Path, answer: PhraseAnswer) -> None:
+def keep_answer(path: Path, answer: PhraseAnswer | Tested) -> None:
     """Save `answer` (documents as 32-bit numbers, weights as the 32-bit floats the postings
     hold), making room for it; nothing where the index cannot be written."""
+    if isinstance(answer, PhraseAnswer):
+        arrays = {
+            "docs": answer.docs.astype(np.uint32),
+            "weights": answer.weights.astype(np.float32),
+        }
+    else:
+        arrays = {"tested": answer.tested.astype(np.uint32), "held": answer.held.astype(np.uint32)}
     try:
         path.parent.mkdir(exist_ok=True)
         make_room(path.parent)
-        save_atomically(
-            path,
-            lambda f: np.savez(
-                f, docs=answer.docs.astype(np.uint32), weights=answer.weights.astype(np.float32)
-            ),
-            binary=True,
-        )
+        save_atomically(path, lambda f: np.savez(f, **arrays), binary=True)
     except OSError:
         pass
 

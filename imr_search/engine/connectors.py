@@ -112,10 +112,15 @@ class Near(ArrayQuery):
                 candidates = candidates.both(segment.matches(one_right))
             if not len(candidates.docs):
                 continue
-            spans = self.spans_on(segment, name, candidates.docs, one_left, one_right)
-            held = np.zeros(len(candidates.docs), dtype=bool)
-            held[spans.places] = True
-            found.append(Matches(candidates.docs[held], candidates.scores[held]))
+
+            def meets(docs, left=one_left, right=one_right, name=name):
+                met = np.zeros(len(docs), dtype=bool)
+                met[self.spans_on(segment, name, docs, left, right).places] = True
+                return met
+
+            one = Near([one_left, one_right], self.connector)
+            held = segment.held(one, candidates.docs, meets)
+            found.append(candidates.only(held))
         return Matches.union(found).boosted(self.boost) if found else Matches.empty()
 
     def spans_on(self, segment, name: str, docs, left, right) -> Spans:
@@ -164,14 +169,28 @@ class ExactWord(ArrayQuery):
         found = segment.matches(stem)
         if within is not None:
             found = found.both(Matches(within, np.zeros(len(within))))
+        held = segment.held(ExactWord([stem], self.form), found.docs, self.written_in(segment))
+        return found.only(held).boosted(self.boost)
+
+    def written_in(self, segment: Segment):
+        """The test of documents holding the stem: whether each has the word as written."""
+        (stem,) = self.subqueries
         if JOINERS.search(self.form):  # "l4-l5": never a part of "l4-l5-s1"; by positions
-            held = np.zeros(len(found.docs), dtype=bool)
-            held[exact_keys(segment, stem, self.form, found.docs) >> POSITION_BITS] = True
-        else:  # a word or a part of one is its stem's there too: a search of the text will do
-            written = re.compile(rf"(?<!\w){re.escape(self.form)}(?!\w)", re.IGNORECASE)
-            texts = (stored_text(segment, doc, stem.fieldname) for doc in found.docs)
-            held = np.fromiter((bool(written.search(text)) for text in texts), dtype=bool)
-        return Matches(found.docs[held], found.scores[held]).boosted(self.boost)
+
+            def written(docs):
+                held = np.zeros(len(docs), dtype=bool)
+                held[exact_keys(segment, stem, self.form, docs) >> POSITION_BITS] = True
+                return held
+
+            return written
+        # A word or a part of one is its stem's there too: a search of the text will do.
+        pattern = re.compile(rf"(?<!\w){re.escape(self.form)}(?!\w)", re.IGNORECASE)
+
+        def written(docs):
+            texts = (stored_text(segment, doc, stem.fieldname) for doc in docs)
+            return np.fromiter((bool(pattern.search(text)) for text in texts), bool, len(docs))
+
+        return written
 
 
 class AtLeast(ArrayQuery):

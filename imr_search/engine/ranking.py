@@ -30,7 +30,17 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results
 from whoosh.util.numeric import _length_byte_cache
 
-from .answers import KEEP_FROM, PhraseAnswer, answer_path, can_keep, keep_answer, read_answer
+from .answers import (
+    KEEP_FROM,
+    PhraseAnswer,
+    answer_path,
+    can_keep,
+    keep_answer,
+    phrase_asked,
+    read_phrase_answer,
+    read_tested,
+    tested_asked,
+)
 from .facets import NO_VALUE_ID, TableRange, segment_facet
 from .schema import PositionArray, positions_of
 
@@ -70,6 +80,10 @@ class Matches:
         # (astype: the bincount of nothing is an array of integers, whatever the weights)
         summed = np.bincount(where, weights=scores, minlength=len(docs)).astype(np.float64)
         return Matches(docs, summed)
+
+    def only(self, kept: np.ndarray) -> Matches:
+        """The matches where the boolean array `kept` is true."""
+        return Matches(self.docs[kept], self.scores[kept])
 
     def without(self, docs: np.ndarray) -> Matches:
         keep = ~np.isin(self.docs, docs, assume_unique=True)
@@ -321,9 +335,8 @@ class Segment:
         if self.store is not None and all(
             self.reader.doc_frequency(fieldname, text) >= KEEP_FROM for text in texts
         ):
-            segment_id = self.reader.segment().segment_id()
-            kept = answer_path(self.store, segment_id, fieldname, texts, slop)
-            answer = read_answer(kept, len(texts))
+            kept = self.answer_path(phrase_asked(fieldname, texts, slop))
+            answer = read_phrase_answer(kept, len(texts))
             if answer is not None:
                 return answer
             if can_keep(self.store):
@@ -334,6 +347,24 @@ class Segment:
         if kept is not None:
             keep_answer(kept, answer)
         return answer
+
+    def held(self, q: wq.Query, candidates: np.ndarray, test) -> np.ndarray:
+        """Whether `test` holds in each of `candidates` (documents, in order): `test(docs)`
+        is a boolean array, one for each of `docs`; `q` names what it tests. Where there
+        are many candidates, the documents tested are kept with the answers, and a later
+        query tests only those it finds untested (answers.py)."""
+        if self.store is None or len(candidates) < KEEP_FROM:
+            return test(candidates)
+        kept = self.answer_path(tested_asked(described(q)))
+        answer = read_tested(kept)
+        untested = np.setdiff1d(candidates, answer.tested, assume_unique=True)
+        if len(untested):
+            answer = answer.adding(untested, untested[test(untested)])
+            keep_answer(kept, answer)  # nothing on a read-only index
+        return np.isin(candidates, answer.held, assume_unique=True)
+
+    def answer_path(self, asked: bytes) -> Path:
+        return answer_path(self.store, self.reader.segment().segment_id(), asked)
 
     def term(self, q: wq.Term) -> Matches:
         schema = self.searcher.schema
@@ -455,6 +486,18 @@ def has_arrays(q: wq.Query) -> bool:
     if type(q) is wq.Or:
         return not q.scale and all(has_arrays(sub) for sub in q.subqueries)
     return False
+
+
+def described(q: wq.Query) -> str:
+    """What `q` matches, in one string: the name of its kept answers. (Whoosh's own text
+    of a query leaves out a phrase's slop, and its repr an array query's setting.)"""
+    if isinstance(q, ArrayQuery):
+        return f"{type(q).__name__}({q.setting!r}, [{', '.join(map(described, q.subqueries))}])"
+    if isinstance(q, wq.Phrase):
+        return f"Phrase({q.fieldname!r}, {q.words!r}, slop={q.slop})"
+    if isinstance(q, wq.CompoundQuery):
+        return f"{type(q).__name__}([{', '.join(map(described, q.subqueries))}])"
+    return repr(q)
 
 
 def postings(matcher, values: bool = False, among: np.ndarray | None = None):
