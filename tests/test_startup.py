@@ -78,6 +78,32 @@ def test_whooshs_urlretrieve_still_fetches_and_urllib_request_is_the_real_one(tm
     assert Path(done.stdout.strip()).name == "request.py"
 
 
+def test_an_import_of_urllib_request_while_whoosh_is_imported_gets_the_real_module():
+    """Another thread importing urllib.request while the stand-in is in place (here, an
+    import made from inside Whoosh's own): it gets the real module's names, and the real
+    module is what stays."""
+    code = (
+        "import builtins, sys\n"
+        "import imr_search.engine as engine\n"
+        "del sys.modules['whoosh.compat']\n"
+        "before, seen = builtins.__import__, []\n"
+        "def meanwhile(name, *args, **kwargs):\n"
+        "    if name == 'queue' and not seen:  # whoosh.compat's next import\n"
+        "        from urllib.request import urlopen, Request\n"
+        "        seen.append((urlopen.__module__, Request.__module__))\n"
+        "    return before(name, *args, **kwargs)\n"
+        "builtins.__import__ = meanwhile\n"
+        "engine.import_whoosh_without_urllib_request()\n"
+        "builtins.__import__ = before\n"
+        "import urllib.request\n"
+        "print(seen, urllib.request.__file__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seen, file = done.stdout.rsplit(" ", 1)
+    assert seen == "[('urllib.request', 'urllib.request')]"
+    assert Path(file.strip()).name == "request.py"
+
+
 def test_a_query_as_a_table_imports_rich_but_no_parser_or_indexer(index_dir):
     modules = imported("query", "flexeril", "--index", str(index_dir))
     assert packages(modules) >= TERMINAL

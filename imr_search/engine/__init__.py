@@ -28,17 +28,36 @@ if "cached_property" not in sys.modules:
         "cached_property", cached_property=functools.cached_property
     )
 
-# whoosh.compat imports `urlretrieve`, which nothing in Whoosh calls, and with it
-# urllib.request (http.client, email, ssl): 25 to 35 ms of every query's start. While
-# whoosh.compat is imported, urllib.request is a stand-in whose `urlretrieve` imports the
-# real one when called; then the stand-in goes, and a later import gets the real module.
-if "urllib.request" not in sys.modules:
+
+def import_whoosh_without_urllib_request() -> None:
+    """whoosh.compat imports `urlretrieve`, which nothing in Whoosh calls, and with it
+    urllib.request (http.client, email, ssl): 25 to 35 ms of every query's start. While
+    whoosh.compat is imported, urllib.request is a stand-in; then it goes, and a later
+    import gets the real module. Whatever is asked of the stand-in (Whoosh's
+    `urlretrieve` when called, or another thread's import meanwhile) comes from the real
+    module, the stand-in gone first."""
+
+    def real():
+        if sys.modules.get("urllib.request") is standing:
+            del sys.modules["urllib.request"]
+        return importlib.import_module("urllib.request")
 
     def urlretrieve(*args, **kwargs):
-        return importlib.import_module("urllib.request").urlretrieve(*args, **kwargs)
+        return real().urlretrieve(*args, **kwargs)
 
-    sys.modules["urllib.request"] = stand_in("urllib.request", urlretrieve=urlretrieve)
+    def attribute(name: str):
+        if name.startswith("__"):  # what the import system asks of any module (`__path__`)
+            raise AttributeError(name)
+        return getattr(real(), name)
+
+    standing = stand_in("urllib.request", urlretrieve=urlretrieve, __getattr__=attribute)
+    sys.modules["urllib.request"] = standing
     try:
         import whoosh.compat  # noqa: F401
     finally:
-        del sys.modules["urllib.request"]
+        if sys.modules.get("urllib.request") is standing:
+            del sys.modules["urllib.request"]
+
+
+if "urllib.request" not in sys.modules:
+    import_whoosh_without_urllib_request()

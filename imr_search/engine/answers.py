@@ -12,7 +12,7 @@ is merged away:
   Scores are worked out at each query from the weights, with the statistics of the query's
   own commit.
 - a test of documents (a connector, a word as written): the documents tested so far and
-  those of them where it held. A query tests only the documents of its own it finds
+  those of them that passed. A query tests only the documents of its own it finds
   untested, and adds them: `#documented AND outcome:overturned` tests the overturned items,
   and a later `#documented` the rest.
 
@@ -58,18 +58,26 @@ class PhraseAnswer:
         """The answer at the documents where the boolean array `kept` is true."""
         return PhraseAnswer(self.docs[kept], self.weights[:, kept])
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """As saved: documents as 32-bit numbers, weights as the 32-bit floats the postings
+        hold."""
+        return {"docs": self.docs.astype(np.uint32), "weights": self.weights.astype(np.float32)}
+
 
 @dataclass(frozen=True)
 class Tested:
     """A test of documents in a segment: the documents tested so far, and those of them
-    where it held, each in order."""
+    that passed, each in order."""
 
     tested: np.ndarray  # int64
-    held: np.ndarray  # int64
+    passed: np.ndarray  # int64
 
-    def adding(self, tested: np.ndarray, held: np.ndarray) -> Tested:
-        """With the documents `tested` (none tested before) and those of them that `held`."""
-        return Tested(np.union1d(self.tested, tested), np.union1d(self.held, held))
+    def adding(self, tested: np.ndarray, passed: np.ndarray) -> Tested:
+        """With the documents `tested` (none tested before) and those of them that passed."""
+        return Tested(np.union1d(self.tested, tested), np.union1d(self.passed, passed))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"tested": self.tested.astype(np.uint32), "passed": self.passed.astype(np.uint32)}
 
 
 NOTHING_TESTED = Tested(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -79,6 +87,12 @@ def answer_path(store: Path, segment_id: str, asked: bytes) -> Path:
     """Where the segment's answer to `asked` (the question, as bytes) is kept."""
     key = hashlib.sha1(f"{MATCHING_VERSION}\x00".encode() + asked).hexdigest()[:24]
     return store / FOLDER / f"{segment_id}.{key}.npz"
+
+
+# What a key is made of. A phrase's begins with its field's name, then its slop in digits;
+# a test's with "test" then a query's name (ranking.described), which never begins with a
+# digit. (A phrase's carries no kind of its own: the answers kept before tests were still
+# have their names.)
 
 
 def phrase_asked(fieldname: str, texts: list[bytes], slop: int) -> bytes:
@@ -97,7 +111,7 @@ def read_phrase_answer(path: Path, words: int) -> PhraseAnswer | None:
         return None
     answer = PhraseAnswer(arrays["docs"].astype(np.int64), arrays["weights"].astype(float))
     if answer.weights.shape != (words, len(answer.docs)):  # another phrase's answer
-        removed(path)
+        discard(path)
         return None
     return answer
 
@@ -105,14 +119,14 @@ def read_phrase_answer(path: Path, words: int) -> PhraseAnswer | None:
 def read_tested(path: Path) -> Tested:
     """The test's answer kept at `path`; nothing tested where there is none, or one that
     cannot be read whole (then removed, to be worked out again)."""
-    arrays = read_arrays(path, ("tested", "held"))
+    arrays = read_arrays(path, ("tested", "passed"))
     if arrays is None:
         return NOTHING_TESTED
-    answer = Tested(arrays["tested"].astype(np.int64), arrays["held"].astype(np.int64))
-    if not np.isin(answer.held, answer.tested, assume_unique=True).all():  # not a test's
-        removed(path)
+    tested, passed = (np.unique(arrays[name]).astype(np.int64) for name in ("tested", "passed"))
+    if not np.isin(passed, tested, assume_unique=True).all():  # not a test's answer
+        discard(path)
         return NOTHING_TESTED
-    return answer
+    return Tested(tested, passed)
 
 
 def read_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
@@ -122,14 +136,14 @@ def read_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | N
     except FileNotFoundError:
         return None
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
-        removed(path)
+        discard(path)
         return None
     with suppress(OSError):  # its time of last use, for `make_room` (none on a read-only index)
         os.utime(path)
     return arrays
 
 
-def removed(path: Path) -> None:
+def discard(path: Path) -> None:
     with suppress(OSError):
         path.unlink()
 
@@ -142,19 +156,11 @@ def can_keep(store: Path) -> bool:
 
 
 def keep_answer(path: Path, answer: PhraseAnswer | Tested) -> None:
-    """Save `answer` (documents as 32-bit numbers, weights as the 32-bit floats the postings
-    hold), making room for it; nothing where the index cannot be written."""
-    if isinstance(answer, PhraseAnswer):
-        arrays = {
-            "docs": answer.docs.astype(np.uint32),
-            "weights": answer.weights.astype(np.float32),
-        }
-    else:
-        arrays = {"tested": answer.tested.astype(np.uint32), "held": answer.held.astype(np.uint32)}
+    """Save `answer`, making room for it; nothing where the index cannot be written."""
     try:
         path.parent.mkdir(exist_ok=True)
         make_room(path.parent)
-        save_atomically(path, lambda f: np.savez(f, **arrays), binary=True)
+        save_atomically(path, lambda f: np.savez(f, **answer.arrays()), binary=True)
     except OSError:
         pass
 

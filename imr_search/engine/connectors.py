@@ -17,7 +17,7 @@ an occurrence is in the sentence whose first word is the last mark at or before 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as wq
@@ -44,7 +44,9 @@ MARK_OF_UNIT = {SENTENCES: SENTENCE, PARAGRAPHS: PARAGRAPH}
 class Connector:
     """What a connector asks, and how the user spelled it."""
 
-    spelling: str  # as written: "/s", "w/5", "+3", "pre/2", "not w/5"
+    # As written: "/s", "w/5", "+3", "pre/2", "not w/5". Not in the repr, which names what
+    # it asks (a kept test's name: ranking.described).
+    spelling: str = field(repr=False)
     unit: str  # WORD, SENTENCES or PARAGRAPHS
     distance: int = 0  # words, for WORD
     ordered: bool = False  # the left side first
@@ -119,8 +121,7 @@ class Near(ArrayQuery):
                 return met
 
             one = Near([one_left, one_right], self.connector)
-            held = segment.held(one, candidates.docs, meets)
-            found.append(candidates.only(held))
+            found.append(candidates.only(segment.passes(one, candidates.docs, meets)))
         return Matches.union(found).boosted(self.boost) if found else Matches.empty()
 
     def spans_on(self, segment, name: str, docs, left, right) -> Spans:
@@ -169,28 +170,28 @@ class ExactWord(ArrayQuery):
         found = segment.matches(stem)
         if within is not None:
             found = found.both(Matches(within, np.zeros(len(within))))
-        held = segment.held(ExactWord([stem], self.form), found.docs, self.written_in(segment))
-        return found.only(held).boosted(self.boost)
+        written = segment.passes(self, found.docs, self.written_in(segment))
+        return found.only(written).boosted(self.boost)
 
     def written_in(self, segment: Segment):
         """The test of documents holding the stem: whether each has the word as written."""
         (stem,) = self.subqueries
         if JOINERS.search(self.form):  # "l4-l5": never a part of "l4-l5-s1"; by positions
 
-            def written(docs):
-                held = np.zeros(len(docs), dtype=bool)
-                held[exact_keys(segment, stem, self.form, docs) >> POSITION_BITS] = True
-                return held
+            def at_positions(docs):
+                written = np.zeros(len(docs), dtype=bool)
+                written[exact_keys(segment, stem, self.form, docs) >> POSITION_BITS] = True
+                return written
 
-            return written
+            return at_positions
         # A word or a part of one is its stem's there too: a search of the text will do.
         pattern = re.compile(rf"(?<!\w){re.escape(self.form)}(?!\w)", re.IGNORECASE)
 
-        def written(docs):
+        def in_text(docs):
             texts = (stored_text(segment, doc, stem.fieldname) for doc in docs)
             return np.fromiter((bool(pattern.search(text)) for text in texts), bool, len(docs))
 
-        return written
+        return in_text
 
 
 class AtLeast(ArrayQuery):

@@ -173,8 +173,8 @@ def ranked(searcher, run: wq.Query, shown: wq.Query, store: Path | None = None) 
     of `shown` (the query as the user wrote it). All of them, and callers slice: Whoosh's
     own top-N collector drops sub-queries it wrongly judges unable to reach the N-th score,
     losing the best hits of boosted OR queries (whoosh #413, #122; limit=2 missed the item
-    that limit=None ranks first). With `store`, the answers to common phrases kept there
-    are read, and kept (answers.py)."""
+    that limit=None ranks first). With `store`, the answers to common phrases and costly
+    tests kept there are read, and kept (answers.py)."""
     docs, scores = [NO_DOCS], [np.zeros(0)]
     for segment, offset in segments(searcher, store):
         found = segment.matches(run)
@@ -220,7 +220,7 @@ def segments(searcher, store: Path | None = None) -> list[tuple[Segment, int]]:
 
 class Segment:
     """One segment's searcher, with what its queries share: live documents, field lengths;
-    and the store where its answers to common phrases are kept, if any."""
+    and the store where its answers to common phrases and costly tests are kept, if any."""
 
     def __init__(self, searcher, store: Path | None = None):
         self.searcher = searcher
@@ -348,11 +348,11 @@ class Segment:
             keep_answer(kept, answer)
         return answer
 
-    def held(self, q: wq.Query, candidates: np.ndarray, test) -> np.ndarray:
-        """Whether `test` holds in each of `candidates` (documents, in order): `test(docs)`
-        is a boolean array, one for each of `docs`; `q` names what it tests. Where there
-        are many candidates, the documents tested are kept with the answers, and a later
-        query tests only those it finds untested (answers.py)."""
+    def passes(self, q: wq.Query, candidates: np.ndarray, test) -> np.ndarray:
+        """Whether each of `candidates` (documents, in order) passes `test`: `test(docs)` is
+        a boolean array, one for each of `docs`; `q` names what it tests. Where there are
+        many candidates, the documents tested are kept with the answers, and a later query
+        tests only those it finds untested (answers.py)."""
         if self.store is None or len(candidates) < KEEP_FROM:
             return test(candidates)
         kept = self.answer_path(tested_asked(described(q)))
@@ -360,8 +360,9 @@ class Segment:
         untested = np.setdiff1d(candidates, answer.tested, assume_unique=True)
         if len(untested):
             answer = answer.adding(untested, untested[test(untested)])
-            keep_answer(kept, answer)  # nothing on a read-only index
-        return np.isin(candidates, answer.held, assume_unique=True)
+            if can_keep(self.store):
+                keep_answer(kept, answer)
+        return np.isin(candidates, answer.passed, assume_unique=True)
 
     def answer_path(self, asked: bytes) -> Path:
         return answer_path(self.store, self.reader.segment().segment_id(), asked)
@@ -489,15 +490,22 @@ def has_arrays(q: wq.Query) -> bool:
 
 
 def described(q: wq.Query) -> str:
-    """What `q` matches, in one string: the name of its kept answers. (Whoosh's own text
-    of a query leaves out a phrase's slop, and its repr an array query's setting.)"""
+    """What a connector's side `q` matches, in one string, its boost left out: the name of
+    a kept test (connectors.py). Whoosh's reprs carry the boost, and an array query's
+    leaves out its setting; a query of another kind is no side."""
     if isinstance(q, ArrayQuery):
         return f"{type(q).__name__}({q.setting!r}, [{', '.join(map(described, q.subqueries))}])"
+    if type(q) is wq.Or and not q.scale:
+        return f"Or([{', '.join(map(described, q.subqueries))}])"
     if isinstance(q, wq.Phrase):
         return f"Phrase({q.fieldname!r}, {q.words!r}, slop={q.slop})"
-    if isinstance(q, wq.CompoundQuery):
-        return f"{type(q).__name__}([{', '.join(map(described, q.subqueries))}])"
-    return repr(q)
+    if isinstance(q, wq.FuzzyTerm):
+        return f"FuzzyTerm({q.fieldname!r}, {q.text!r}, {q.maxdist}, {q.prefixlength})"
+    if isinstance(q, (wq.Term, *PATTERNS)):
+        return f"{type(q).__name__}({q.fieldname!r}, {q.text!r})"
+    if q is wq.NullQuery:
+        return "NullQuery"
+    raise TypeError(f"not a side of a connector: {q!r}")
 
 
 def postings(matcher, values: bool = False, among: np.ndarray | None = None):
