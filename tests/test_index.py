@@ -538,8 +538,11 @@ def test_the_summary_is_stored_once_and_read_by_every_item(index_dir):
 
 def test_the_manifest_records_the_bytes_each_letter_was_read_from(corpus, tmp_path, writers):
     """A new file is read once, by its writer: the SHA-256 and size the manifest records
-    are those of the file's bytes (hashlib's, of the file read here)."""
+    are those of the file's bytes (hashlib's, of the file read here), its time the file's
+    (os.stat's, here)."""
     ix = tmp_path / "ix"
+    for n, path in enumerate(sorted(corpus.iterdir())):  # times apart, each its own
+        os.utime(path, ns=(10**18 + n * 10**9 + n, 10**18 + n * 10**9 + n))
     index_paths([corpus], ix, jobs=writers)
     (store,) = ix.glob("store-*")
     manifest = StoreFiles(store).manifest()
@@ -548,6 +551,7 @@ def test_the_manifest_records_the_bytes_each_letter_was_read_from(corpus, tmp_pa
     for path, entry in manifest.items():
         data = Path(path).read_bytes()
         assert (entry["sha256"], entry["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
+        assert entry["mtime_ns"] == os.stat(path).st_mtime_ns
 
 
 def test_a_file_changed_after_the_scan_is_recorded_as_parsed(corpus, tmp_path, monkeypatch):

@@ -73,7 +73,7 @@ def pool_writer(store: Path) -> TermPoolWriter:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Added:
     """Where a letter's documents went in a new segment."""
 
