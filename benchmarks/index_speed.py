@@ -1,5 +1,6 @@
 """The indexing contenders of benchmarks/run.py, each run in a fresh process so that its peak
-memory (the largest resident set of its process and its worker processes) is its own:
+memory is its own (the largest resident set of its process and its worker processes, and
+the most they held together):
 - imr-search: `index_paths` (worker processes, tuned writer), parsing included;
 - plain Whoosh: the same letters parsed and written through a default-settings writer and a
   schema of plain TEXT/ID/KEYWORD fields, one process, parsing included.
@@ -71,10 +72,35 @@ CONTENDERS = {"imr-search": run_imr_search, "plain-whoosh": run_plain_whoosh}
 
 
 def measure(name: str, letters: Path, index_dir: Path, jobs: int) -> dict:
-    """Run one contender in a fresh process; its result with its peak memory."""
+    """Run one contender in a fresh process; its result with its peak memory: the largest
+    resident set of one of its processes (`peak_mb`) and, where the system tells it, the
+    most all its processes held at once, each page shared between them counted once
+    (`all_processes_mb`: the sum of their proportional set sizes, read every half second)."""
     command = [sys.executable, __file__, "--run", name, str(letters), str(index_dir), str(jobs)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as running:
+        most = 0
+        while running.poll() is None:
+            most = max(most, proportional_kb(running.pid))
+            time.sleep(0.5)
+        out = running.stdout.read()
+    if running.returncode:
+        raise subprocess.CalledProcessError(running.returncode, command)
+    result = json.loads(out.strip().splitlines()[-1])
+    return dict(result, all_processes_mb=round(most / 1024, 1)) if most else result
+
+
+def proportional_kb(pid: int) -> int:
+    """The proportional set sizes of process `pid` and its descendants, added up (Linux's
+    /proc; 0 elsewhere or once they are gone)."""
+    total = 0
+    try:
+        total += int(Path(f"/proc/{pid}/smaps_rollup").read_text().split("Pss:")[1].split()[0])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += proportional_kb(int(child))
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
 
 
 def run_one(name: str, letters: str, index_dir: str, jobs: str) -> None:
