@@ -74,7 +74,10 @@ class Tested:
 
     def adding(self, tested: np.ndarray, passed: np.ndarray) -> Tested:
         """With the documents `tested` (none tested before) and those of them that passed."""
-        return Tested(np.union1d(self.tested, tested), np.union1d(self.passed, passed))
+        return Tested(
+            np.sort(np.concatenate([self.tested, tested])),
+            np.sort(np.concatenate([self.passed, passed])),
+        )
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"tested": self.tested.astype(np.uint32), "passed": self.passed.astype(np.uint32)}
@@ -122,11 +125,24 @@ def read_tested(path: Path) -> Tested:
     arrays = read_arrays(path, ("tested", "passed"))
     if arrays is None:
         return NOTHING_TESTED
-    tested, passed = (np.unique(arrays[name]).astype(np.int64) for name in ("tested", "passed"))
-    if not np.isin(passed, tested, assume_unique=True).all():  # not a test's answer
-        discard(path)
+    tested, passed = (arrays[name].astype(np.int64) for name in ("tested", "passed"))
+    if not (increasing(tested) and increasing(passed) and in_order(passed, tested).all()):
+        discard(path)  # not a test's answer
         return NOTHING_TESTED
     return Tested(tested, passed)
+
+
+def increasing(docs: np.ndarray) -> bool:
+    return bool((docs[1:] > docs[:-1]).all())
+
+
+def in_order(docs: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Whether each of `docs` is one of `held` (in order, each once): a search of a sorted
+    array, where numpy's isin sorts both again (a tenth of a second on a million)."""
+    if not len(held):
+        return np.zeros(len(docs), dtype=bool)
+    at = np.minimum(np.searchsorted(held, docs), len(held) - 1)
+    return held[at] == docs
 
 
 def read_arrays(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:

@@ -35,6 +35,7 @@ from .answers import (
     PhraseAnswer,
     answer_path,
     can_keep,
+    in_order,
     keep_answer,
     phrase_asked,
     read_phrase_answer,
@@ -357,12 +358,12 @@ class Segment:
             return test(candidates)
         kept = self.answer_path(tested_asked(described(q)))
         answer = read_tested(kept)
-        untested = np.setdiff1d(candidates, answer.tested, assume_unique=True)
+        untested = candidates[~in_order(candidates, answer.tested)]
         if len(untested):
             answer = answer.adding(untested, untested[test(untested)])
             if can_keep(self.store):
                 keep_answer(kept, answer)
-        return np.isin(candidates, answer.passed, assume_unique=True)
+        return in_order(candidates, answer.passed)
 
     def answer_path(self, asked: bytes) -> Path:
         return answer_path(self.store, self.reader.segment().segment_id(), asked)
