@@ -15,8 +15,10 @@ On N synthetic letters (benchmarks/synthetic.py) it reports:
 - the wall time of the `imr-search query` command end to end (a new process each time).
 Results go to benchmarks/results/run-N.{json,md}. Needs the `bench` extra; `--no-peers`
 measures imr-search alone. `--scale` runs nothing: it fits each figure of the saved runs
-against N (build time, index size, peak memory, each query) and projects it to 400,000,
-1,000,000 and 1,700,000 letters, in benchmarks/results/scale.{json,md}.
+of 20,000 letters or more against N (build time, index size, peak memory, each query) and
+projects it to 400,000, 1,000,000 and 1,700,000 letters, in benchmarks/results/scale.{json,md}.
+Each run writes its report into benchmarks/results/ (tracked files): a quick run of a few
+thousand letters is kept out of the fit, but replaces the report of a run of its own size.
 """
 
 from __future__ import annotations
@@ -164,6 +166,9 @@ def folder_bytes(folder: Path) -> int:
 # ---------------------------------------------------------------- cost against N
 
 PROJECTED = (400_000, 1_000_000, 1_700_000)  # the whole state: about 1.7 million letters
+# Runs smaller than this are left out of the fit: their figures are mostly what a query or a
+# run costs whatever the size (a quick check run would bend the curve).
+FIT_FROM = 20_000
 
 
 def scale_report(folder: Path) -> tuple[dict, str]:
@@ -174,6 +179,7 @@ def scale_report(folder: Path) -> tuple[dict, str]:
         (json.loads(path.read_text()) for path in folder.glob("run-*.json")),
         key=lambda run: run["letters"],
     )
+    runs = [run for run in runs if run["letters"] >= FIT_FROM]
     figures: dict[str, list[tuple[int, float]]] = {}
 
     def add(name: str, letters: int, value) -> None:
