@@ -54,7 +54,7 @@ class PhraseAnswer:
     docs: np.ndarray  # int64
     weights: np.ndarray  # float64, words x documents
 
-    def among(self, kept: np.ndarray) -> PhraseAnswer:
+    def only(self, kept: np.ndarray) -> PhraseAnswer:
         """The answer at the documents where the boolean array `kept` is true."""
         return PhraseAnswer(self.docs[kept], self.weights[:, kept])
 
@@ -137,8 +137,8 @@ def increasing(docs: np.ndarray) -> bool:
 
 
 def in_order(docs: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """Whether each of `docs` is one of `held` (in order, each once): a search of a sorted
-    array, where numpy's isin sorts both again (a tenth of a second on a million)."""
+    """Whether each of `docs` is one of `held` (in order): a search of a sorted array,
+    where numpy's isin sorts both again (a tenth of a second on a million)."""
     if not len(held):
         return np.zeros(len(docs), dtype=bool)
     at = np.minimum(np.searchsorted(held, docs), len(held) - 1)

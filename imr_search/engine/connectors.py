@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import query as wq
 
+from .answers import in_order
 from .documents import LETTER_FIELDS, with_letter_fields
 from .ranking import (
     PATTERNS,
@@ -345,8 +346,7 @@ def document_start(keys: np.ndarray) -> np.ndarray:
 def is_one_of(these: Spans, those: Spans) -> np.ndarray:
     """For each of `these`: whether it is also one of `those` (the same words). Sides of
     different words share no start, which is found without comparing pairs."""
-    at = np.minimum(np.searchsorted(those.starts, these.starts), max(len(those) - 1, 0))
-    found = those.starts[at] == these.starts if len(those) else np.zeros(len(these), bool)
+    found = in_order(these.starts, those.starts)
     if found.any():
         shared = np.isin(those.starts, these.starts[found])
         mine, theirs = pair_keys(these.kept(found), those.kept(shared))

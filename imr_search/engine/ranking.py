@@ -320,9 +320,9 @@ class Segment:
             return Matches.empty()
         found = self.phrase_answer(q.fieldname, texts, q.slop, within)
         if len(self.deleted):
-            found = found.among(~np.isin(found.docs, self.deleted))
+            found = found.only(~in_order(found.docs, self.deleted))
         if within is not None:
-            found = found.among(np.isin(found.docs, within, assume_unique=True))
+            found = found.only(in_order(found.docs, within))
         scores = np.zeros(len(found.docs))
         for weights, text in zip(found.weights, texts, strict=True):
             scores += self.scored(q.fieldname, text, found.docs, weights)
