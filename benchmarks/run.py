@@ -1,6 +1,6 @@
 """The firm-scale benchmark: one run, every figure, imr-search beside its peers.
 
-    python benchmarks/run.py [--letters 20000] [--repeats 5] [--jobs 2]
+    python benchmarks/run.py [--letters 20000] [--repeats 5] [--jobs 2] [--keep FOLDER]
 
 On N synthetic letters (benchmarks/synthetic.py) it reports:
 - parse speed, letters/s on one core;
@@ -98,11 +98,23 @@ def main() -> None:
         action="store_true",
         help="instead of a run, fit each figure of the runs in benchmarks/results against N",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="FOLDER",
+        help="build in this new folder and keep it (letters and index), to query it again later",
+    )
     args = parser.parse_args()
     if args.scale:
         save_report("scale", *scale_report(RESULTS))
         return
-    work = Path(tempfile.mkdtemp(prefix="imr-bench-"))
+    if args.keep:
+        if args.keep.exists():  # a new folder: a run never mixes with another's files
+            parser.error(f"--keep {args.keep}: the folder exists; name a new one")
+        args.keep.mkdir(parents=True)
+        work = args.keep
+    else:
+        work = Path(tempfile.mkdtemp(prefix="imr-bench-"))
     report: dict = {
         "letters": args.letters,
         "jobs": args.jobs,
@@ -146,7 +158,8 @@ def main() -> None:
             "max": round(max(walls), 3),
         }
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     save_report(f"run-{args.letters}", report, markdown(report))
 
 
