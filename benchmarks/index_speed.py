@@ -35,7 +35,7 @@ def run_plain_whoosh(letters: str, index_dir: str, jobs: int) -> dict:
     from whoosh import index
     from whoosh.fields import ID, KEYWORD, TEXT, Schema
 
-    from imr_search.letters import find_letter_files, read_letter
+    from imr_search.letters.files import find_letter_files, read_letter
 
     started = time.perf_counter()
     schema = Schema(

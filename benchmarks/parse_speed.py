@@ -15,7 +15,7 @@ import platform
 import time
 from pathlib import Path
 
-from imr_search.letters import read_letter
+from imr_search.letters.files import read_letter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -136,7 +136,7 @@ PHRASE_QUERIES = [texts[0] for texts in QUERIES if '"' in texts[0]]
 
 def item_documents(folder: Path) -> list[dict]:
     """One plain record per item, parsed once, for the peers' indexes."""
-    from imr_search.letters import find_letter_files, read_letter
+    from imr_search.letters.files import find_letter_files, read_letter
 
     def day(value):
         return datetime(value.year, value.month, value.day) if value else None

@@ -51,7 +51,7 @@ CLI_RUNS = 5
 
 
 def parse_speed(paths: list[Path]) -> float:
-    from imr_search.letters import read_letter
+    from imr_search.letters.files import read_letter
 
     read_letter(paths[0])  # imports and the drug table outside the timing
     started = time.perf_counter()

@@ -130,7 +130,7 @@ def parse(
     from rich.console import Console
 
     from .export import write_json_lines
-    from .letters import find_letter_files, read_letter_or_reason
+    from .letters.files import find_letter_files, read_letter_or_reason
     from .render import print_check_report, print_letters
 
     if check:
@@ -547,7 +547,7 @@ def show(
 ) -> None:
     """Show a whole letter as parsed: dates, reviewer, summary, each item's outcome,
     guidelines and rationale, and its source file."""
-    from .search import find_letter
+    from .search.letter import find_letter
 
     with reported():
         letter, warnings = find_letter(index_dir or default_index_dir(), case, item)

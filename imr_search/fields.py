@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# An item's outcome as letters write it: the denial stands, or the treatment is approved.
+UPHELD = "Upheld"
+OVERTURNED = "Overturned"
+
 
 class Kind(StrEnum):
     PROSE = "text"  # stemmed words with positions, stop words kept
@@ -125,7 +129,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "outcome",
         Kind.KEYWORD,
-        "`Upheld`, `Overturned`, or `unknown`",
+        f"`{UPHELD}`, `{OVERTURNED}`, or `unknown`",
         "`outcome:overturned`",
         facet=True,
         sortable=True,

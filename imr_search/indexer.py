@@ -42,7 +42,7 @@ from .engine.store import (
     store_to_write,
     write_lock,
 )
-from .letters import file_digest, find_letter_files, read_letter_or_reason
+from .letters.files import file_digest, find_letter_files, read_letter_or_reason
 from .letters.models import Letter
 
 __all__ = ["IndexReport", "IndexUnusable", "default_index_dir", "index_info", "index_paths"]

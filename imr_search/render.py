@@ -4,6 +4,7 @@ and panels (export.py writes them for other programs). Nothing here parses or se
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group
@@ -11,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .letters.models import OVERTURNED, UPHELD, Letter
+from .fields import OVERTURNED, UPHELD
 from .search import (
     Hit,
     OutcomeCounts,
@@ -19,6 +20,9 @@ from .search import (
     Snippet,
     StatsResult,
 )
+
+if TYPE_CHECKING:  # in annotations only: a query's table loads no letter records
+    from .letters.models import Letter
 
 OUTCOME_STYLE = {UPHELD: "bold red", OVERTURNED: "bold green"}
 

@@ -34,7 +34,7 @@ def index_dir(tmp_path_factory) -> Path:
 def letters():
     """The sample corpus's letters, parsed afresh: input for tests that write an index
     themselves. Not a source of expected answers, which come from tests/oracles.py."""
-    from imr_search.letters import find_letter_files, read_letter
+    from imr_search.letters.files import find_letter_files, read_letter
 
     return [read_letter(path) for path in find_letter_files([CORPUS])]
 

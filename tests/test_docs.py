@@ -67,7 +67,7 @@ def test_the_readme_field_table_is_the_fields_table():
 
 
 def test_every_json_key_is_documented():
-    from imr_search.letters import read_letter
+    from imr_search.letters.files import read_letter
 
     letter = read_letter(ROOT / "tests" / "golden" / "real" / "CM16-0230651.txt").to_dict()
     keys = set(letter) | {key for item in letter["items"] for key in item}

@@ -18,8 +18,8 @@ from imr_search.engine.query import read_query
 from imr_search.engine.schema import build_schema
 from imr_search.engine.snapshot import open_snapshot
 from imr_search.indexer import index_paths, letter_key
-from imr_search.letters import find_letter_files, read_letter
-from imr_search.search import find_letter
+from imr_search.letters.files import find_letter_files, read_letter
+from imr_search.search.letter import find_letter
 from imr_search.whoosh_pin import DISTRIBUTION, VERSION
 
 from . import oracles

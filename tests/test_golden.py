@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from imr_search.letters import read_letter
+from imr_search.letters.files import read_letter
 
 from .conftest import CORPUS, GOLDEN, truth_rows
 

@@ -33,13 +33,17 @@ def packages(modules: set[str]) -> set[str]:
 
 ENGINE = {"numpy", "whoosh"}
 TERMINAL = {"rich"}
-# What Whoosh imports and never uses: the cached_property backport's asyncio, and
-# whoosh.compat's urllib.request (engine/__init__.py stands in for both).
-UNUSED_BY_WHOOSH = {"asyncio", "urllib.request", "http.client", "email"}
+# What Whoosh imports and a query never uses: the cached_property backport's asyncio,
+# whoosh.compat's urllib.request and the English morphology of Whoosh's Variations query
+# (engine/__init__.py stands in for each).
+UNUSED_BY_WHOOSH = {"asyncio", "urllib.request", "http.client", "email", "whoosh.lang.morph_en"}
 READING = {
     "pypdfium2",
+    "imr_search.letters.files",
+    "imr_search.letters.extract",
     "imr_search.letters.parse",
     "imr_search.letters.enrich",
+    "imr_search.letters.models",  # the parsed records: `show` and the indexer build them
     "imr_search.indexer",
 }
 
@@ -93,7 +97,7 @@ def test_an_import_of_urllib_request_while_whoosh_is_imported_gets_the_real_modu
         "        seen.append((urlopen.__module__, Request.__module__))\n"
         "    return before(name, *args, **kwargs)\n"
         "builtins.__import__ = meanwhile\n"
-        "engine.import_whoosh_without_urllib_request()\n"
+        "engine.import_with_stand_in('urllib.request', ('urlretrieve',), 'whoosh.compat')\n"
         "builtins.__import__ = before\n"
         "import urllib.request\n"
         "print(seen, urllib.request.__file__)\n"
@@ -102,6 +106,34 @@ def test_an_import_of_urllib_request_while_whoosh_is_imported_gets_the_real_modu
     seen, file = done.stdout.rsplit(" ", 1)
     assert seen == "[('urllib.request', 'urllib.request')]"
     assert Path(file.strip()).name == "request.py"
+
+
+def test_whooshs_variations_are_still_the_english_morphologys():
+    """The words a Variations query searches, with the engine's stand-in for Whoosh's English
+    morphology and without it (a process that never imports the engine)."""
+    words = ["render", "decompress", "study", "physical", "walking"]
+    engine = (
+        "import json, sys, imr_search.engine.query\n"
+        "from whoosh.query.terms import variations  # what Variations calls\n"
+        "assert 'whoosh.lang.morph_en' not in sys.modules\n"
+        "print(json.dumps([sorted(variations(w)) for w in sys.argv[1:]]))\n"
+        "import whoosh.lang.morph_en\n"
+        "print(whoosh.lang.morph_en.__file__)\n"
+    )
+    plain = (
+        "import json, sys\n"
+        "from whoosh.lang.morph_en import variations\n"
+        "print(json.dumps([sorted(variations(w)) for w in sys.argv[1:]]))\n"
+    )
+    with_stand_in, file = subprocess.run(
+        [sys.executable, "-c", engine, *words], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    without = subprocess.run(
+        [sys.executable, "-c", plain, *words], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(with_stand_in) == json.loads(without)
+    assert all(len(found) > 3 for found in json.loads(without))
+    assert Path(file).name == "morph_en.py"
 
 
 def test_a_query_as_a_table_imports_rich_but_no_parser_or_indexer(index_dir):

@@ -29,35 +29,46 @@ if "cached_property" not in sys.modules:
     )
 
 
-def import_whoosh_without_urllib_request() -> None:
-    """whoosh.compat imports `urlretrieve`, which nothing in Whoosh calls, and with it
-    urllib.request (http.client, email, ssl): 25 to 35 ms of every query's start. While
-    whoosh.compat is imported, urllib.request is a stand-in; then it goes, and a later
-    import gets the real module. Whatever is asked of the stand-in (Whoosh's
-    `urlretrieve` when called, or another thread's import meanwhile) comes from the real
-    module, the stand-in gone first."""
+def import_with_stand_in(name: str, functions: tuple[str, ...], importer: str) -> None:
+    """Imports module `importer` while module `name` is a stand-in, for a module that
+    Whoosh imports at its start and a query never uses. Then the stand-in goes, and a later
+    import gets the real module. Whatever is asked of the stand-in (one of `functions`
+    when called, as `importer` keeps it, or any other name another thread's import asks
+    meanwhile) comes from the real module, the stand-in gone first."""
 
-    def real():
-        if sys.modules.get("urllib.request") is standing:
-            del sys.modules["urllib.request"]
-        return importlib.import_module("urllib.request")
+    def real() -> types.ModuleType:
+        if sys.modules.get(name) is standing:
+            del sys.modules[name]
+        return importlib.import_module(name)
 
-    def urlretrieve(*args, **kwargs):
-        return real().urlretrieve(*args, **kwargs)
+    def calling_the_real(function: str):
+        def call(*args, **kwargs):
+            return getattr(real(), function)(*args, **kwargs)
 
-    def attribute(name: str):
-        if name.startswith("__"):  # what the import system asks of any module (`__path__`)
-            raise AttributeError(name)
-        return getattr(real(), name)
+        call.__name__ = call.__qualname__ = function
+        return call
 
-    standing = stand_in("urllib.request", urlretrieve=urlretrieve, __getattr__=attribute)
-    sys.modules["urllib.request"] = standing
+    def attribute(attribute: str):
+        if attribute.startswith("__"):  # what the import system asks of any module (`__path__`)
+            raise AttributeError(attribute)
+        return getattr(real(), attribute)
+
+    delegates = {function: calling_the_real(function) for function in functions}
+    standing = stand_in(name, __getattr__=attribute, **delegates)
+    sys.modules[name] = standing
     try:
-        import whoosh.compat  # noqa: F401
+        importlib.import_module(importer)
     finally:
-        if sys.modules.get("urllib.request") is standing:
-            del sys.modules["urllib.request"]
+        if sys.modules.get(name) is standing:
+            del sys.modules[name]
 
 
+# whoosh.compat imports `urlretrieve`, which nothing in Whoosh calls, and with it
+# urllib.request (http.client, email, ssl): 25 to 35 ms of every query's start.
 if "urllib.request" not in sys.modules:
-    import_whoosh_without_urllib_request()
+    import_with_stand_in("urllib.request", ("urlretrieve",), "whoosh.compat")
+# whoosh.query.terms imports `variations` for its Variations query, which no query here
+# builds; the English morphology it comes from compiles its patterns on import, about 5 ms
+# of every query's start.
+if "whoosh.lang.morph_en" not in sys.modules:
+    import_with_stand_in("whoosh.lang.morph_en", ("variations",), "whoosh.query.terms")

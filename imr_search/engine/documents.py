@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from ..fields import DATE_FIELDS, FACETS
-from ..letters.models import Letter
 from .schema import facet_value, with_marks
+
+if TYPE_CHECKING:  # in annotations only: a query loads no letter records
+    from ..letters.models import Letter
 
 Labels = dict[str, dict[str, str]]  # facet field -> indexed value -> value as written
 

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import find_letter_files, read_letter_or_reason
-from .models import OVERTURNED, UPHELD, Letter
+from ..fields import OVERTURNED, UPHELD
+from .files import find_letter_files, read_letter_or_reason
+from .models import Letter
 from .parse import ITEM_WITHOUT_OUTCOME, NO_ISSUES, NO_SUMMARY, NOT_A_LETTER
 from .pieces import in_order_of_events
 

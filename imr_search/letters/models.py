@@ -11,9 +11,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-UPHELD = "Upheld"
-OVERTURNED = "Overturned"
-
 
 @dataclass(frozen=True)
 class Citation:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .models import OVERTURNED, UPHELD, Citation, Item, Letter
+from ..fields import OVERTURNED, UPHELD
+from .models import Citation, Item, Letter
 from .pieces import (
     BODY_FIELDS,
     CASE_NUMBER,

@@ -1,5 +1,7 @@
 """Searching an index: hits with snippets, facet counts, letters, outcome statistics,
-similar decisions. Returns plain result objects and prints nothing; render.py shows them."""
+similar decisions. Returns plain result objects and prints nothing; render.py shows them.
+One letter as indexed (its record, marks and source file) is in search.letter, which a
+query does not import (the letter records' classes)."""
 
 from ..engine.query import QueryError
 from ..engine.snippets import Snippet
@@ -17,11 +19,8 @@ from .results import (
     SearchResult,
     Sort,
     every_hit,
-    find_letter,
-    letter_and_marks,
     query_problem,
     search,
-    source_file,
 )
 from .similar import read_reference, similar, similar_to_file
 from .stats import Group, StatsResult, stats
@@ -44,14 +43,11 @@ __all__ = [
     "Sort",
     "StatsResult",
     "every_hit",
-    "find_letter",
-    "letter_and_marks",
     "query_problem",
     "read_reference",
     "search",
     "similar",
     "similar_to_file",
-    "source_file",
     "stats",
     "wilson_interval",
 ]

@@ -9,7 +9,6 @@ from ..engine.query import QueryError
 from ..engine.schema import COMMON_WORDS, prose_terms
 from ..engine.snapshot import Snapshot, open_snapshot
 from ..fields import FIELDS, Kind
-from ..letters import LetterError, read_document
 from .results import (
     NotFound,
     ParameterError,
@@ -132,6 +131,7 @@ def similar_to_file(index_dir: Path, path: Path, *, limit: int = 10) -> SearchRe
     IndexUnusable."""
     from ..indexer import letter_key  # the indexer's machinery: for documents alone
     from ..letters.enrich import categorise, find_drug
+    from ..letters.files import LetterError, read_document
 
     try:
         text, letter = read_document(path)

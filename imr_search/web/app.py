@@ -37,13 +37,12 @@ from ..search import (
     SearchResult,
     Sort,
     every_hit,
-    letter_and_marks,
     query_problem,
     search,
     similar,
-    source_file,
     stats,
 )
+from ..search.letter import letter_and_marks, source_file
 
 EVERY = "*"  # what a blank search box searches: every item
 # The facets of the sidebar, in its order (outcome first, as every count has it): all but
