@@ -45,7 +45,7 @@ def whoosh_and_kept(ix: Path, text: str) -> tuple[list, list]:
         expected = [
             (round(score, 9), doc) for score, doc in searcher.search(parsed, limit=None).top_n
         ]
-        found = ranked(searcher, with_table_ranges(parsed, ix), parsed, live_store(ix))
+        found = ranked(searcher, with_table_ranges(parsed, ix), parsed, live_store(ix)).best()
         kept = [
             (round(s, 9), d)
             for s, d in zip(found.scores.tolist(), found.docs.tolist(), strict=True)

@@ -122,7 +122,7 @@ def test_after_merges_every_query_is_whooshs_own(merged, text):
     the same runs."""
     query = read_query(text)
     with open_snapshot(merged.index) as snapshot:
-        ranking = snapshot.rank(query)
+        ranking = snapshot.rank(query).best()
         ours = {
             (found.fields["case"], found.fields["item_no"]): found.score
             for found in (snapshot.found(ranking, at) for at in range(len(ranking)))
@@ -236,7 +236,7 @@ def test_a_snapshot_held_across_merging_commits_reads_its_whole_commit(tmp_path)
             letter(corpus / f"late-{run}.txt", f"Late {run}.")
             index_paths([corpus], ix, jobs=1)
         assert read_by - segment_ids(ix), "no segment the snapshot reads was merged away"
-        ranking = snapshot.rank(read_query('"medically necessary" OR *'))
+        ranking = snapshot.rank(read_query('"medically necessary" OR *')).best()
         after = [snapshot.found(ranking, at).fields for at in range(len(ranking))]
     assert {fields["case"] for fields in after} == cases
     assert len(after) == sum(len(row["items"]) for row in truth_rows()) + 5

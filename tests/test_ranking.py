@@ -18,10 +18,13 @@ from hypothesis import strategies as st
 from whoosh import sorting
 from whoosh.query import DateRange
 
+from imr_search.engine.answers import in_order
 from imr_search.engine.facets import TableRange, with_table_ranges
 from imr_search.engine.query import parse_query
 from imr_search.engine.ranking import (
     POSITION_BITS,
+    Matches,
+    Ranking,
     by_date,
     has_arrays,
     phrase_runs,
@@ -130,7 +133,7 @@ def test_same_items_order_and_scores_as_whoosh(updated_index, text):
     )
     with whoosh_index(updated_index).searcher() as searcher:
         expected = searcher.search(parsed, limit=None).top_n
-        ranking = ranked(searcher, run, parsed)
+        ranking = ranked(searcher, run, parsed).best()
         found = list(zip(ranking.scores.tolist(), ranking.docs.tolist(), strict=True))
     assert [doc for _, doc in found] == [doc for _, doc in expected]
     assert [score for score, _ in found] == pytest.approx([score for score, _ in expected])
@@ -226,3 +229,67 @@ def test_positions_are_decoded_by_document():
     values = np.empty(3, dtype=object)
     values[:] = [encoded_positions([0, 7]), encoded_positions([3]), encoded_positions([2, 2, 9])]
     assert places_and_positions(values).tolist() == keys_of([[0, 7], [3], [2, 2, 9]]).tolist()
+
+
+# ---------------------------------------------------------------- matches as sets
+# Sets of matches drawn sparse (a few documents over a wide range of numbers) or dense (most
+# numbers of a narrow range), so that both ways of combining them are taken; the oracle is
+# Python's sets and a sum over the parts in order.
+
+
+@st.composite
+def matches_drawn(draw, span: int):
+    docs = sorted(draw(st.sets(st.integers(0, span - 1), max_size=60)))
+    scores = [draw(st.just(0.0) | st.floats(0.01, 10)) for _ in docs]  # 0: a filter's
+    return Matches(np.array(docs, dtype=np.int64), np.array(scores))
+
+
+spans = st.sampled_from([40, 100_000])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), span=spans)
+def test_matches_combine_as_sets_with_scores_added(data, span):
+    parts = data.draw(st.lists(matches_drawn(span), min_size=1, max_size=4))
+    score_of = [dict(zip(p.docs.tolist(), p.scores.tolist(), strict=True)) for p in parts]
+
+    union = Matches.union(parts)
+    every = sorted(set().union(*score_of))
+    assert union.docs.tolist() == every
+    expected = [sum(s[d] for s in score_of if d in s) for d in every]  # in the parts' order
+    assert union.scores.tolist() == expected
+
+    a, b = parts[0], parts[-1]
+    sa, sb = score_of[0], score_of[-1]
+    both = a.both(b)
+    assert both.docs.tolist() == sorted(set(sa) & set(sb))
+    assert both.scores.tolist() == [sa[d] + sb[d] for d in both.docs.tolist()]
+    without = a.without(b.docs)
+    assert without.docs.tolist() == sorted(set(sa) - set(sb))
+    assert without.scores.tolist() == [sa[d] for d in without.docs.tolist()]
+    plus = a.plus_where(b)
+    assert plus.docs.tolist() == a.docs.tolist()
+    assert plus.scores.tolist() == [sa[d] + sb.get(d, 0.0) for d in a.docs.tolist()]
+    asked = np.array(data.draw(st.lists(st.integers(0, span - 1), max_size=80)), dtype=np.int64)
+    assert in_order(asked, b.docs).tolist() == [d in sb for d in asked.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    # Long lists as often as short ones: a page under an eighth of them is ranked by partition.
+    scores=st.integers(0, 200).flatmap(
+        lambda n: st.lists(
+            st.sampled_from([0.0, 0.5, 1.0, 2.25]) | st.floats(0, 50), min_size=n, max_size=n
+        )
+    ),
+    stop=st.integers(0, 210),
+)
+def test_the_best_matches_are_the_first_of_them_all_sorted(scores, stop):
+    """A page ranked by partition is the page of the whole list sorted by score, ties in
+    index order (the oracle: Python's sort of (score, document) pairs)."""
+    docs = np.arange(len(scores), dtype=np.int64) * 3  # in index order, as matched
+    found = Ranking(docs, np.array(scores, dtype=np.float64), None, in_order=False)
+    everything = sorted(zip(scores, docs.tolist(), strict=True), key=lambda p: (-p[0], p[1]))
+    page = found.best(stop)
+    assert page.in_order
+    assert list(zip(page.scores.tolist(), page.docs.tolist(), strict=True)) == everything[:stop]

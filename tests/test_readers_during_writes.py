@@ -226,7 +226,7 @@ class HeldSearch:
         from imr_search.engine.query import read_query
 
         try:
-            ranking = self.snapshot.rank(read_query("*"))
+            ranking = self.snapshot.rank(read_query("*")).best()
             for position in range(len(ranking)):
                 stored = self.snapshot.found(ranking, position).fields
                 assert stored["case"] and stored["path"]

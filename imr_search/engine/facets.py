@@ -32,7 +32,8 @@ NO_VALUE_ID = -1
 @dataclass(frozen=True)
 class SegmentFacet:
     """One facet field of one segment: `rows[doc]` holds the numbers of the document's
-    values in `values` (padded with -1; all -1 for a document without one)."""
+    values in `values`, first, then -1s to the table's width (all -1 for a document
+    without one)."""
 
     values: list
     rows: np.ndarray
@@ -42,10 +43,10 @@ class SegmentFacet:
         if not len(docs):
             return {}
         chosen = self.rows[docs]
-        held = chosen[chosen != NO_VALUE_ID]
-        tally = np.bincount(held, minlength=len(self.values))
-        counts = {self.values[i]: int(tally[i]) for i in np.flatnonzero(tally)}
-        without = int(np.count_nonzero((chosen == NO_VALUE_ID).all(axis=1)))
+        # One tally of every cell, -1 shifted to 0 (no copy of the cells that hold values).
+        tally = np.bincount(chosen.ravel() + 1, minlength=len(self.values) + 1)
+        counts = {self.values[i - 1]: int(tally[i]) for i in np.flatnonzero(tally[1:]) + 1}
+        without = int(np.count_nonzero(chosen[:, 0] == NO_VALUE_ID))  # (values come first)
         if without:
             counts[None] = without
         return counts

@@ -256,12 +256,12 @@ def search(
         ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
         counts = facet_counts(snapshot, ranking.docs, wanted)
         if letters:
-            grouped, total_letters = letters_on_page(snapshot, ranking, first, limit)
+            grouped, total_letters = letters_on_page(snapshot, ranking.best(), first, limit)
             hits = tuple(hit for letter in grouped for hit in letter.items)
         else:
             grouped, total_letters = None, None
-            shown = range(first, min(first + limit, len(ranking)))
-            hits = tuple(to_hit(snapshot, ranking, position) for position in shown)
+            shown = ranking.best(first + limit)  # ranked as far as the page
+            hits = tuple(to_hit(snapshot, shown, at) for at in range(first, len(shown)))
         return SearchResult(
             query=text,
             explained=query.explained,
@@ -297,7 +297,7 @@ def every_hit(
     wanted = facets_wanted(facets)
     query = read_query(text)
     with open_snapshot(index_dir) as snapshot:
-        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters)
+        ranking = filtered(snapshot, ranked(snapshot, query, sort), filters).best()
         yield SearchResult(
             query=text,
             explained=query.explained,

@@ -97,7 +97,8 @@ def like_result(
     if limit < 1:
         raise ParameterError("--limit starts at 1")
     ranking = snapshot.like(terms, values, unlike_key=unlike_key)
-    hits = tuple(to_hit(snapshot, ranking, at) for at in range(min(limit, len(ranking))))
+    shown = ranking.best(limit)
+    hits = tuple(to_hit(snapshot, shown, at) for at in range(len(shown)))
     text = f"similar to {reference}"
     compared = ", ".join(f"{n}:{w}" for n, w, _ in [*terms, *values])
     explained = f"like {reference}: {compared}"

@@ -195,7 +195,7 @@ def run_watches(index_dir: Path, names: tuple[str, ...] = (), limit: int = 10) -
 
 def run_one(snapshot: Snapshot, watch: Watch, stamps: dict[str, str], limit: int) -> WatchRun:
     query = read_query(watch.query)
-    ranking = ranked(snapshot, query, Sort.relevance)
+    ranking = ranked(snapshot, query, Sort.relevance).best()  # new hits in rank order
     keys = snapshot.letter_keys(ranking.docs)
     new = [
         at
