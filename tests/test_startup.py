@@ -3,6 +3,7 @@ tables, PDF library, parser or indexer. What each command really imports is read
 new process running it, so that an import slipped back to the top of a module shows."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,30 @@ def test_a_query_as_a_table_imports_rich_but_no_parser_or_indexer(index_dir):
     modules = imported("query", "flexeril", "--index", str(index_dir))
     assert packages(modules) >= TERMINAL
     assert not modules & READING
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not Path("/proc/self/task").is_dir(),
+    reason="numpy starts no BLAS threads on one core; threads are counted in /proc",
+)
+def test_a_query_starts_no_blas_threads_and_a_users_setting_stands(index_dir):
+    """numpy's BLAS would start a thread per core as it is imported (nothing here multiplies
+    matrices); the threads the command's process holds after a search are counted."""
+    count = RUN.replace(
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)",
+        "import os; print(len(os.listdir('/proc/self/task')), file=sys.stderr)",
+    )
+    args = ["query", "flexeril", "--index", str(index_dir), "--format", "json"]
+
+    def threads(**environment: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", count, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **environment},
+        )
+        return int(done.stderr.splitlines()[-1])
+
+    assert threads() == 1
+    assert threads(OPENBLAS_NUM_THREADS="2") == 2
