@@ -143,9 +143,10 @@ DENSE_FROM = 16
 
 
 def in_order(docs: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """Whether each of `docs` is one of `held` (in order): a search of a sorted array, or
-    a table over every document number where `docs` are many, where numpy's isin sorts
-    both again (a tenth of a second on a million)."""
+    """Whether each of `docs` is one of `held` (ascending; document numbers are never
+    negative): a search of a sorted array, or a table over every document number where
+    `docs` are many, where numpy's isin sorts both again (a tenth of a second on a
+    million)."""
     if not len(held) or not len(docs):
         return np.zeros(len(docs), dtype=bool)
     size = max(int(docs.max()), int(held[-1])) + 1

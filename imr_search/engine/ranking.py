@@ -54,8 +54,9 @@ PATTERNS = (wq.Prefix, wq.Wildcard, wq.Regex, wq.FuzzyTerm, wq.Variations)
 
 
 def shared(docs: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where the documents two ascending arrays share are in each: by a table over every
-    document number where they are many (answers.DENSE_FROM), else as numpy intersects."""
+    """Where the documents two ascending arrays of document numbers (never negative) share
+    are in each: by a table over every document number where they are many
+    (answers.DENSE_FROM), else as numpy intersects."""
     if not len(docs) or not len(others):
         return NO_DOCS, NO_DOCS
     size = max(int(docs[-1]), int(others[-1])) + 1
@@ -192,7 +193,7 @@ class Ranking:
     def best(self, stop: int | None = None) -> Ranking:
         """The first `stop` matches (all of them when None), best first: by score, ties
         in index order."""
-        count = len(self) if stop is None else min(stop, len(self))
+        count = len(self) if stop is None else max(0, min(stop, len(self)))
         scores = self.scores
         if self.in_order or scores is None or not count:
             kept = None if scores is None else scores[:count]

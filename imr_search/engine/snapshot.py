@@ -79,8 +79,8 @@ class Snapshot:
     # ------------------------------------------------------------ matching
 
     def rank(self, query: ReadQuery, newest: bool | None = None) -> Ranking:
-        """Every match of `query`, best first; by decision date, oldest first (newest with
-        `newest`), when `newest` is not None."""
+        """Every match of `query` in index order (`.best()` ranks them by score); by decision
+        date, oldest first (newest with `newest`), when `newest` is not None."""
         run = with_table_ranges(query.parsed, self.store)
         if newest is None:
             return ranked(self.searcher, run, query.parsed, self.store)
@@ -232,7 +232,8 @@ class Snapshot:
 
     def like(self, terms: list[tuple[str, str, float]], values, unlike_key: str) -> Ranking:
         """Documents holding any of `terms` (field, indexed word, weight) or `values`
-        (facet field, value, weight), best first, leaving out the letter `unlike_key`."""
+        (facet field, value, weight), leaving out the letter `unlike_key`; in index order,
+        and `.best()` ranks them."""
         wanted = [wq.Term(name, word, boost=weight) for name, word, weight in terms]
         wanted += [wq.Term(name, facet_value(v), boost=weight) for name, v, weight in values]
         like = wq.AndNot(wq.Or(wanted), wq.Term("letter_key", unlike_key))
