@@ -1,5 +1,6 @@
 """The `imr-search` command: a thin layer over the library, one call per command."""
 
+import gc
 import inspect
 import os
 import signal
@@ -34,9 +35,15 @@ app = typer.Typer(
 )
 
 
+# The commands that can run for minutes, with the cycle collector on.
+RUNS_LONG = frozenset({"index", "parse", "serve"})
+
+
 @app.callback()
-def imr_search() -> None:
+def imr_search(ctx: typer.Context) -> None:
     """Search California workers' compensation Independent Medical Review decisions."""
+    if ctx.invoked_subcommand in RUNS_LONG:
+        gc.enable()  # the console script starts every command without it
 
 
 # As ripgrep: 0 found, 1 nothing found, 2 error.
