@@ -274,6 +274,19 @@ def test_matches_combine_as_sets_with_scores_added(data, span):
     assert in_order(asked, b.docs).tolist() == [d in sb for d in asked.tolist()]
 
 
+@pytest.mark.parametrize("far", [None, 99_999])  # combined in a table; sparsely
+def test_a_union_adds_each_documents_scores_in_the_parts_order(far):
+    """Four parts sharing thirty documents (and, sparse, one far one): each document's
+    scores added in the parts' order, as Whoosh adds them, to the last bit."""
+    generator = np.random.default_rng(7)
+    shared = list(range(30)) + ([far] if far else [])
+    parts = [Matches(np.array(shared), generator.uniform(0, 10, len(shared))) for _ in range(4)]
+    union = Matches.union(parts)
+    assert union.docs.tolist() == shared
+    expected = [sum(p.scores[i] for p in parts) for i in range(len(shared))]
+    assert union.scores.tolist() == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     # Long lists as often as short ones: a page under an eighth of them is ranked by partition.
