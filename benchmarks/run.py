@@ -297,8 +297,15 @@ def markdown(report: dict) -> str:
     ]
     query = report["query"]
     names = list(query["summary"])
+    searched = (
+        f"over the index after the re-index and the {WEEKLY:,} new letters "
+        f"({report['letters'] + WEEKLY:,} letters, {index['segments']} segments)"
+        if "weekly_update" in index
+        else "over the index"
+    )
     lines += [
-        "Per query, ms: p50 / p95 of the repeats, the first (cold) run, and the total found:",
+        f"Per query, {searched}, ms: p50 / p95 of the repeats, the first (cold) run, and the "
+        "total found:",
         "",
         "| query | " + " | ".join(names) + " |",
         "| --- |" + " --- |" * len(names),
