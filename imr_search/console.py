@@ -23,9 +23,10 @@ def main() -> None:
 
     try:
         command_line()
+        code = 0
     except SystemExit as done:
-        leave(done.code)
-    leave(0)
+        code = done.code
+    leave(code)
 
 
 def leave(code: int | str | None) -> None:

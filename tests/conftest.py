@@ -1,6 +1,9 @@
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +11,26 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 CORPUS = ROOT / "corpus"
+# The installed console script, for tests that run the real command in a new process, and
+# the environment to run it in: its output held in Python's buffers until flushed, as it is
+# by default (the tests' own environment may say otherwise).
+COMMAND = str(Path(sys.executable).with_name("imr-search"))
+BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
+def run_console(before: str, *args: str, **environment: str) -> subprocess.CompletedProcess:
+    """The console script's `main` in a new process, given `args`, after the code `before`
+    (an exit handler that reports what the process held, say), in BUFFERED with
+    `environment` set."""
+    code = f"import sys; sys.argv = ['imr-search', *sys.argv[1:]]\n{before}\n"
+    code += "from imr_search.console import main\nmain()\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**BUFFERED, **environment},
+    )
 
 
 def truth_rows() -> list[dict]:

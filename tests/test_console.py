@@ -4,50 +4,17 @@ handlers run, a thread still running is waited for; and the commands that run lo
 the cycle collector. Each is seen from a new process running the real command."""
 
 import json
-import os
-import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS
-from .oracles import raw_item, truth_items
-
-COMMAND = str(Path(sys.executable).with_name("imr-search"))
-# Output to a pipe or a file held in Python's buffers until flushed, as it is by default.
-BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-
-# The console script's own `main`, with something to see at its end before it starts.
-RUN_WITH = (
-    "import sys; sys.argv = ['imr-search', *sys.argv[1:]]\n"
-    "{before}\n"
-    "from imr_search.console import main\n"
-    "main()\n"
-)
-
-
-def run_with(before: str, *args: str) -> subprocess.CompletedProcess:
-    code = RUN_WITH.format(before=before)
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=BUFFERED,
-    )
+from .conftest import BUFFERED, COMMAND, CORPUS, run_console
+from .test_query import items_where, says
 
 
 def items_naming_mri() -> set[tuple[str, int]]:
     """The items whose own text (heading, guidelines, rationale) says MRI, from the truth."""
-    found = set()
-    for item in truth_items():
-        raw = raw_item(item)
-        texts = (item.item, raw.rationale, raw.claims_guideline, raw.maximus_guideline)
-        if any(re.search(r"\bmris?\b", text, re.I) for text in texts):
-            found.add(item.key)
-    return found
+    return items_where(says(r"\bmris?\b"))
 
 
 def test_every_item_reaches_a_pipe_and_each_exit_status_stands(index_dir):
@@ -77,7 +44,7 @@ def test_every_item_reaches_a_pipe_and_each_exit_status_stands(index_dir):
 
 
 def test_exit_handlers_run_and_what_they_write_is_kept(index_dir):
-    done = run_with(
+    done = run_console(
         "import atexit; atexit.register(print, 'the handler ran')",
         "query", "mri", "--format", "json", "--index", str(index_dir),
     )  # fmt: skip
@@ -88,7 +55,7 @@ def test_exit_handlers_run_and_what_they_write_is_kept(index_dir):
 
 
 def test_a_thread_still_running_is_waited_for(index_dir):
-    done = run_with(
+    done = run_console(
         "import threading, time\n"
         "threading.Thread(target=lambda: (time.sleep(0.5), print('the thread ended'))).start()",
         "query", "mri", "--format", "json", "--index", str(index_dir),
@@ -110,7 +77,7 @@ def test_the_commands_that_run_long_keep_the_cycle_collector(index_dir, tmp_path
     """A short command ends before its garbage matters; `index`, `parse` and `serve` may
     run for hours. What the collector was at the command's end is told by an exit handler."""
     args = [arg.format(index=index_dir, new=tmp_path / "new") for arg in args]
-    done = run_with(
+    done = run_console(
         "import atexit, gc; atexit.register(lambda: print('collects', gc.isenabled()))", *args
     )
     assert done.returncode == 0, done.stderr

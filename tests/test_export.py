@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from imr_search.cli import app
 
-from .conftest import ROOT, export_rows
+from .conftest import COMMAND, ROOT, export_rows
 from .oracles import raw_item, truth_items
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -57,7 +57,7 @@ def letter_items(letters: Path) -> set[tuple[str, int]]:
 
 
 def peak_rss_kb(output: Path, *args: str) -> int:
-    command = [str(Path(sys.executable).with_name("imr-search")), *args]
+    command = [COMMAND, *args]
     done = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, str(output), *command],
         capture_output=True,

@@ -10,21 +10,18 @@ from pathlib import Path
 
 import pytest
 
-# The console script's `main`; what the process holds is told at its end, by an exit
-# handler (the script ends the process itself).
-RUN = (
-    "import atexit, json, sys; sys.argv = ['imr-search', *sys.argv[1:]]\n"
-    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
-    "from imr_search.console import main\n"
-    "main()\n"
+from .conftest import run_console
+
+# What the command's process holds, told at its end by an exit handler (the console
+# script ends the process itself).
+MODULES_AT_EXIT = (
+    "import atexit, json\n"
+    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))"
 )
 
 
 def imported(*args: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, *args], capture_output=True, text=True, check=False
-    )
-    return set(json.loads(done.stderr.splitlines()[-1]))
+    return set(json.loads(run_console(MODULES_AT_EXIT, *args).stderr.splitlines()[-1]))
 
 
 def packages(modules: set[str]) -> set[str]:
@@ -149,21 +146,14 @@ def test_a_query_as_a_table_imports_rich_but_no_parser_or_indexer(index_dir):
 def test_a_query_starts_no_blas_threads_and_a_users_setting_stands(index_dir):
     """numpy's BLAS would start a thread per core as it is imported (nothing here multiplies
     matrices); the threads the command's process holds after a search are counted."""
-    count = RUN.replace(
-        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)",
-        "print(len(__import__('os').listdir('/proc/self/task')), file=sys.stderr)",
+    count = (
+        "import atexit, os\n"
+        "atexit.register(lambda: print(len(os.listdir('/proc/self/task')), file=sys.stderr))"
     )
     args = ["query", "flexeril", "--index", str(index_dir), "--format", "json"]
 
     def threads(**environment: str) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", count, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, **environment},
-        )
-        return int(done.stderr.splitlines()[-1])
+        return int(run_console(count, *args, **environment).stderr.splitlines()[-1])
 
     assert threads() == 1
     assert threads(OPENBLAS_NUM_THREADS="2") == 2

@@ -24,7 +24,7 @@ from imr_search.search import Filter
 from imr_search.web import create_app
 from imr_search.web.app import is_loopback
 
-from .conftest import CORPUS, ROOT, as_in_readme, export_rows, timeless, truth_rows
+from .conftest import COMMAND, CORPUS, ROOT, as_in_readme, export_rows, timeless, truth_rows
 from .oracles import facet_key, truth_items
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -462,7 +462,7 @@ def test_a_changed_or_gone_file_is_not_served(tmp_path):
 
 def serve_process(index_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     """`imr-search serve` on a free port, and the first line it prints."""
-    command = [str(Path(sys.executable).with_name("imr-search")), "serve"]
+    command = [COMMAND, "serve"]
     process = subprocess.Popen(
         [*command, "--index", str(index_dir), "--port", "0", *args],
         stdout=subprocess.PIPE,
