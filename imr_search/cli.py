@@ -134,7 +134,6 @@ def parse(
     Every file is parsed even when others fail; each failure is one line on stderr, and
     the exit status is 2 when any file failed.
     """
-    from rich.console import Console
 
     from .export import write_json_lines
     from .letters.files import find_letter_files, read_letter_or_reason
@@ -144,11 +143,11 @@ def parse(
         from .letters.check import check_files
 
         report = check_files(paths)
-        print_check_report(report, Console(highlight=False, soft_wrap=True))
+        print_check_report(report, output_console(soft_wrap=True))
         raise typer.Exit(EXIT_ERROR if report.suspicions else EXIT_OK)
 
     failed = False
-    console = Console(highlight=False)
+    console = output_console()
     for path in find_letter_files(paths):
         reading = read_letter_or_reason(path)
         letter = reading.letter
@@ -195,7 +194,6 @@ def index(
     the rest skipped. The same letter reached twice (by case number, or by content where
     it has none) is indexed once.
     """
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -208,7 +206,7 @@ def index(
     from .indexer import index_paths
 
     index_dir = index_dir or default_index_dir()
-    console = Console(highlight=False, soft_wrap=True)
+    console = output_console(soft_wrap=True)
     show_bar = not quiet and console.is_terminal
     bar = Progress(
         TextColumn("indexing"),
@@ -255,15 +253,12 @@ def print_index_report(report, console: "Console") -> None:
         f"{len(report.new)} new, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
         f"{len(report.duplicates)} duplicates",
-        markup=False,
     )
     shown = list(report.duplicates.items())[:DUPLICATES_SHOWN]
     for path, kept in shown:
-        console.print(f"  duplicate: {path} is the letter of {kept}; kept {kept}", markup=False)
+        console.print(f"  duplicate: {path} is the letter of {kept}; kept {kept}")
     if len(report.duplicates) > len(shown):
-        console.print(
-            f"  ... and {len(report.duplicates) - len(shown)} more duplicates", markup=False
-        )
+        console.print(f"  ... and {len(report.duplicates) - len(shown)} more duplicates")
     for path, reason in report.skipped.items():
         report_problem(path, f"skipped: {reason}")
 
@@ -271,15 +266,14 @@ def print_index_report(report, console: "Console") -> None:
 @app.command()
 def info(index_dir: IndexOption = None) -> None:
     """What an index holds: letters, items, decision dates, size, schema version."""
-    from rich.console import Console
 
     from .indexer import index_info
 
     with reported():
         facts = index_info(index_dir or default_index_dir())
-    console = Console(highlight=False)
+    console = output_console()
     for name, value in facts.items():
-        console.print(f"{name.replace('_', ' ')}: {value}", markup=False)
+        console.print(f"{name.replace('_', ' ')}: {value}")
 
 
 # Every item is counted by outcome already.
@@ -312,10 +306,14 @@ FormatOption = Annotated[
 ]
 
 
-def output_console(no_color: bool) -> "Console":
+def output_console(no_color: bool = False, soft_wrap: bool = False) -> "Console":
+    """Where a command prints for people. Nothing printed is read as rich markup or emoji
+    codes: what letters and folders say ("[copy]", "[/]", ":pill:") is shown as written."""
     from rich.console import Console
 
-    return Console(highlight=False, no_color=no_color or None, soft_wrap=False)
+    return Console(
+        highlight=False, markup=False, emoji=False, no_color=no_color or None, soft_wrap=soft_wrap
+    )
 
 
 def default_index_dir() -> Path:
@@ -590,8 +588,6 @@ def serve(
     rates as a chart, whole letters, and a JSON API. Read-only; Ctrl-C stops it."""
     import webbrowser
 
-    from rich.console import Console
-
     from .indexer import index_info
     from .web import make_server
     from .web.app import is_loopback
@@ -609,8 +605,8 @@ def serve(
         raise typer.Exit(EXIT_ERROR) from None
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{server.effective_port}/"
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(f"serving {index_dir} at {url} (Ctrl-C stops)", markup=False)
+    console = output_console(soft_wrap=True)
+    console.print(f"serving {index_dir} at {url} (Ctrl-C stops)")
     if not is_loopback(host):
         say(
             f"listening on {host}, not on this machine alone: anyone who can reach it "
@@ -645,7 +641,6 @@ def watch_add(
 ) -> None:
     """Save a search: its query is checked as `query` checks it, and from now on `watch run`
     reports the matching items of letters indexed after this."""
-    from rich.console import Console
 
     from .search.watch import add_watch
 
@@ -653,20 +648,19 @@ def watch_add(
         watch = add_watch(index_dir or default_index_dir(), name, query_text, tuple(facet or ()))
     for note in watch.notes:
         say(f"note: {note}")
-    Console(highlight=False).print(f"watching {watch.name}: {watch.query}", markup=False)
+    output_console().print(f"watching {watch.name}: {watch.query}")
 
 
 @watch_app.command("list")
 def watch_list(index_dir: IndexOption = None) -> None:
     """The saved searches, with when each was added and last run."""
-    from rich.console import Console
 
     from .render import print_watches
     from .search.watch import list_watches
 
     with reported():
         watches = list_watches(index_dir or default_index_dir())
-    print_watches(watches, Console(highlight=False, soft_wrap=True))
+    print_watches(watches, output_console(soft_wrap=True))
 
 
 @watch_app.command("remove")

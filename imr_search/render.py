@@ -254,7 +254,7 @@ def print_watch_runs(runs, console: Console) -> None:
         hits = [new.hit for new in run.hits]
         console.print(hits_table(hits, console.width, indexed=[n.indexed for n in run.hits]))
         if run.new > len(run.hits):
-            console.print(f"and {run.new - len(run.hits)} more", markup=False)
+            console.print(f"and {run.new - len(run.hits)} more")
         for name, counts in run.facets.items():
             console.print(facet_table(name, counts, run.new))
 
@@ -262,13 +262,11 @@ def print_watch_runs(runs, console: Console) -> None:
 def print_watches(watches, console: Console) -> None:
     """`watch list`: one line a watch."""
     if not watches:
-        console.print("no watches; add one with `imr-search watch add NAME QUERY`", markup=False)
+        console.print("no watches; add one with `imr-search watch add NAME QUERY`")
     for watch in watches:
         facets = "".join(f" --facet {name}" for name in watch.facets)
         ran = f"last run {watch.last_run}" if watch.last_run else "not run yet"
-        console.print(
-            f"{watch.name}: {watch.query}{facets} (added {watch.added}, {ran})", markup=False
-        )
+        console.print(f"{watch.name}: {watch.query}{facets} (added {watch.added}, {ran})")
 
 
 # ---------------------------------------------------------------- outcome statistics
@@ -412,10 +410,8 @@ def print_check_report(report, console: Console) -> None:
     """`parse --check`: a line a suspicion, then the count of letters with each problem."""
     for suspicion in report.suspicions:
         detail = f" ({suspicion.detail})" if suspicion.detail else ""
-        console.print(f"{suspicion.path}: {suspicion.problem}{detail}", markup=False)
+        console.print(f"{suspicion.path}: {suspicion.problem}{detail}")
     suspicious = len({suspicion.path for suspicion in report.suspicions})
-    console.print(
-        f"{report.letters} letters checked, {suspicious or 'none'} suspicious", markup=False
-    )
+    console.print(f"{report.letters} letters checked, {suspicious or 'none'} suspicious")
     for problem, letters in report.counts.items():
-        console.print(f"  {problem}: {letters}", markup=False)
+        console.print(f"  {problem}: {letters}")

@@ -271,6 +271,25 @@ def test_show_what_is_not_there_exits_1(index_dir, args, message):
     assert message in result.stderr
 
 
+def test_what_folders_and_letters_say_is_printed_as_written(tmp_path):
+    # Rich reads "[copy]" as a style and drops it, ":pill:" as an emoji, and stops at "[/]".
+    folder = tmp_path / "letters [copy]" / "x [" / "] :pill:"
+    folder.mkdir(parents=True)
+    letter_file = folder / "CM16-0213037.txt"
+    letter_file.write_text((CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text())
+    index_paths([tmp_path / "letters [copy]"], tmp_path / "ix", jobs=1)
+    wide = {"COLUMNS": "1000"}
+    index = ["--index", str(tmp_path / "ix")]
+    for args in (
+        ["query", "*", "--letters", *index],
+        ["show", "CM16-0213037", *index],
+        ["parse", str(letter_file)],
+    ):
+        result = run(*args, env=wide)
+        assert result.exit_code == 0, (args, result.output)
+        assert str(letter_file) in result.stdout, args
+
+
 def test_show_warns_when_the_file_changed_since_indexing(tmp_path):
     source = tmp_path / "letters"
     source.mkdir()
