@@ -42,11 +42,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from index_speed import measure  # noqa: E402
 from query_speed import item_documents, query_latencies  # noqa: E402
+from startup import QUERY as CLI_QUERY  # noqa: E402
+from startup import table_query  # noqa: E402
 from synthetic import write_letters  # noqa: E402
 
 PARSE_SAMPLE = 2000  # letters parsed for the parse-speed figure
 WEEKLY = 3000  # about a week of the state's letters, added to the index built
-CLI_QUERY = '"acute exacerbation" AND outcome:Upheld'
 CLI_RUNS = 5
 
 
@@ -61,19 +62,7 @@ def parse_speed(paths: list[Path]) -> float:
 
 
 def cli_wall_seconds(index_dir: Path) -> list[float]:
-    command = [
-        str(Path(sys.executable).with_name("imr-search")),
-        "query",
-        CLI_QUERY,
-        "--index",
-        str(index_dir),
-        "--facet",
-        "specialty",
-        "--facet",
-        "year",
-        "--facet",
-        "category",
-    ]
+    command = [str(Path(sys.executable).with_name("imr-search")), *table_query(index_dir)]
     times = []
     for _ in range(CLI_RUNS):
         started = time.perf_counter()

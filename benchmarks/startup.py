@@ -5,7 +5,13 @@ end to end, and the modules each imports, with their import times.
 
 Each command runs `--runs` times in a new process; the report gives the median and the
 slowest, then, for each command, the slowest imports `python -X importtime` shows (their
-own time and with what they import) and the count of modules imported. With `--index`,
+own time and with what they import) and the count of modules imported. Beside each command
+is its floor: the median time of a new process that starts and ends as the command does and
+imports, in the command's order, the modules of the installed libraries the command imports
+(Whoosh, numpy, typer, rich, dateutil), with the engine's stand-ins for the Whoosh modules no
+query uses in place, as in the command. What the command takes above its floor is
+imr-search's: its own modules and the standard ones only they import, the search, and the
+drawing of its output. With `--index`,
 `query` runs on that index (e.g. one of 20,000 letters that benchmarks/run.py built);
 without it, on an index of corpus/ built in a temporary folder. Writes
 benchmarks/results/startup.{json,md}.
@@ -14,12 +20,14 @@ benchmarks/results/startup.{json,md}.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMAND = str(Path(sys.executable).with_name("imr-search"))
 QUERY = '"acute exacerbation" AND outcome:Upheld'
 SHOWN_IMPORTS = 12
+LIBRARIES = (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])
+
+
+def table_query(index_dir: Path) -> list[str]:
+    """The query as a table with three facets, as benchmarks/run.py times it too."""
+    facets = [part for name in ("specialty", "year", "category") for part in ("--facet", name)]
+    return ["query", QUERY, "--index", str(index_dir), *facets]
 
 
 def commands(index_dir: Path) -> dict[str, list[str]]:
@@ -37,23 +52,27 @@ def commands(index_dir: Path) -> dict[str, list[str]]:
         "query --help": ["query", "--help"],
         "query (json)": ["query", QUERY, *index, "--format", "json"],
         "query (table)": ["query", QUERY, *index, "--no-color"],
+        "query (table, 3 facets)": table_query(index_dir),
         "stats (json)": ["stats", QUERY, "--by", "specialty", *index, "--format", "json"],
         "info": ["info", *index],
     }
 
 
-def wall_times(args: list[str], runs: int) -> list[float]:
-    times = []
+def wall_times(commands: list[list[str]], runs: int) -> list[list[float]]:
+    """Wall times of each of `commands`, `runs` times each, taking turns, so that a busy
+    moment of the machine falls on all of them alike."""
+    times: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([COMMAND, *args], capture_output=True, check=False)
-        times.append(time.perf_counter() - started)
+        for command, taken in zip(commands, times, strict=True):
+            started = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=False)
+            taken.append(time.perf_counter() - started)
     return times
 
 
-def imports(args: list[str]) -> tuple[int, list[dict]]:
-    """The count of modules a command imports, and the slowest by their time with what
-    they import (microseconds, from `-X importtime`)."""
+def imports(args: list[str]) -> list[dict]:
+    """Every module a command imports, in the order their imports end, with their time and
+    the time with what they import (microseconds, from `-X importtime`)."""
     code = "import sys; sys.argv[0] = 'imr-search'; from imr_search.console import main; main()"
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code, *args],
@@ -68,9 +87,47 @@ def imports(args: list[str]) -> tuple[int, list[dict]]:
             own, cumulative, depth, name = found.groups()
             rows.append({"module": name, "own_us": int(own), "with_imports_us": int(cumulative),
                          "depth": len(depth) // 2})  # fmt: skip
+    return rows
+
+
+def slowest(rows: list[dict]) -> list[dict]:
     top = [row for row in rows if row["depth"] <= 1]
     top.sort(key=lambda row: -row["with_imports_us"])
-    return len(rows), top[:SHOWN_IMPORTS]
+    return top[:SHOWN_IMPORTS]
+
+
+def installed(name: str) -> bool:
+    """Whether module `name` comes from an installed library (site-packages), not from
+    Python's own library or from imr-search."""
+    if name.split(".")[0] == "imr_search":
+        return False
+    spec = importlib.util.find_spec(name.split(".")[0])
+    return bool(spec and spec.origin and spec.origin.startswith(LIBRARIES))
+
+
+def floor_command(rows: list[dict]) -> list[str]:
+    """A new process that starts and ends as the console script does and
+    imports the installed libraries' modules of `rows` (with whatever of Python's own
+    library they import). Python's own modules that only imr-search imports count as
+    imr-search's. The engine package comes first when the command imported it: its
+    stand-ins keep Whoosh from importing modules that no query uses (its one module of
+    code is counted in the floor). A module the command tried and failed to import (such as
+    `numpy._distributor_init_local`) is tried the same way."""
+    modules = [row["module"] for row in rows]
+    libraries = [name for name in modules if installed(name)]
+    first = ", imr_search.engine" if "imr_search.engine" in modules else ""
+    code = (
+        f"import importlib, imr_search.console{first}\n"
+        "imr_search.console.prepare()\n"
+        f"for name in {libraries!r}:\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "imr_search.console.leave(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # it runs as written
+    return [sys.executable, "-c", code]
 
 
 def main() -> None:
@@ -90,13 +147,14 @@ def main() -> None:
             )
         report = {"index": str(index_dir), "runs": args.runs, "commands": {}}
         for name, command in commands(index_dir).items():
-            times = wall_times(command, args.runs)
-            count, slowest = imports(command)
+            rows = imports(command)
+            times, floor = wall_times([[COMMAND, *command], floor_command(rows)], args.runs)
             report["commands"][name] = {
                 "median_s": round(statistics.median(times), 3),
                 "max_s": round(max(times), 3),
-                "modules": count,
-                "slowest_imports": slowest,
+                "floor_median_s": round(statistics.median(floor), 3),
+                "modules": len(rows),
+                "slowest_imports": slowest(rows),
             }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -111,13 +169,21 @@ def markdown(report: dict) -> str:
     lines = [
         f"`imr-search` commands end to end, {report['runs']} runs each, on {report['index']}:",
         "",
-        "| command | median s | max s | modules imported |",
-        "| --- | --- | --- | --- |",
+        "| command | median s | max s | floor s | above the floor s | modules imported |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, figures in report["commands"].items():
+        above = figures["median_s"] - figures["floor_median_s"]
         lines.append(
-            f"| `{name}` | {figures['median_s']} | {figures['max_s']} | {figures['modules']} |"
+            f"| `{name}` | {figures['median_s']} | {figures['max_s']} | "
+            f"{figures['floor_median_s']} | {above:.3f} | {figures['modules']} |"
         )
+    lines += [
+        "",
+        "The floor: a new process that starts and ends as the command does and imports the "
+        "modules of installed libraries (Whoosh, numpy, typer, rich, dateutil) that it imports; "
+        "the two took turns.",
+    ]
     for name, figures in report["commands"].items():
         lines += ["", f"`{name}`: the slowest imports, ms (own / with what they import):", ""]
         lines += [

@@ -12,13 +12,7 @@ from contextlib import suppress
 
 
 def main() -> None:
-    # numpy starts a BLAS thread per core when imported; nothing here multiplies matrices,
-    # and on two busy cores the threads' start took 50 ms of a query's 300.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    # A command keeps most of what it makes until it ends, and its end tears nothing down
-    # (`leave`): the cycle collector's passes over what its imports make took 15 ms of a
-    # 220 ms query. The commands that run for minutes turn it back on (cli.RUNS_LONG).
-    gc.disable()
+    prepare()
     from .cli import main as command_line
 
     try:
@@ -27,6 +21,17 @@ def main() -> None:
     except SystemExit as done:
         code = done.code
     leave(code)
+
+
+def prepare() -> None:
+    """Settings for the process, before a command imports anything."""
+    # numpy starts a BLAS thread per core when imported; nothing here multiplies matrices,
+    # and on two busy cores the threads' start took 50 ms of a query's 300.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # A command keeps most of what it makes until it ends, and its end tears nothing down
+    # (`leave`): the cycle collector's passes over what its imports make took 15 ms of a
+    # 220 ms query. The commands that run for minutes turn it back on (cli.RUNS_LONG).
+    gc.disable()
 
 
 def leave(code: int | str | None) -> None:
