@@ -106,19 +106,20 @@ def installed(name: str) -> bool:
 
 
 def floor_command(rows: list[dict]) -> list[str]:
-    """A new process that starts and ends as the console script does and
-    imports the installed libraries' modules of `rows` (with whatever of Python's own
-    library they import). Python's own modules that only imr-search imports count as
-    imr-search's. The engine package comes first when the command imported it: its
-    stand-ins keep Whoosh from importing modules that no query uses (its one module of
-    code is counted in the floor). A module the command tried and failed to import (such as
-    `numpy._distributor_init_local`) is tried the same way."""
+    """A new process that starts and ends as the console script does and imports the
+    installed libraries' modules of `rows` (with whatever of Python's own library they
+    import). Python's own modules that only imr-search imports count as imr-search's. The
+    engine package comes next when the command imported it: its stand-ins keep Whoosh from
+    importing modules that no query uses (it and the little of imr-search it imports, the
+    Whoosh version check, count in the floor). A module the command tried and failed to
+    import (such as `numpy._distributor_init_local`) is tried the same way."""
     modules = [row["module"] for row in rows]
     libraries = [name for name in modules if installed(name)]
-    first = ", imr_search.engine" if "imr_search.engine" in modules else ""
+    first = "import imr_search.engine\n" if "imr_search.engine" in modules else ""
     code = (
-        f"import importlib, imr_search.console{first}\n"
+        "import importlib, imr_search.console\n"
         "imr_search.console.prepare()\n"
+        f"{first}"
         f"for name in {libraries!r}:\n"
         "    try:\n"
         "        importlib.import_module(name)\n"

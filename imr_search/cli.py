@@ -134,7 +134,6 @@ def parse(
     Every file is parsed even when others fail; each failure is one line on stderr, and
     the exit status is 2 when any file failed.
     """
-
     from .export import write_json_lines
     from .letters.files import find_letter_files, read_letter_or_reason
     from .render import print_check_report, print_letters
@@ -266,7 +265,6 @@ def print_index_report(report, console: "Console") -> None:
 @app.command()
 def info(index_dir: IndexOption = None) -> None:
     """What an index holds: letters, items, decision dates, size, schema version."""
-
     from .indexer import index_info
 
     with reported():
@@ -641,7 +639,6 @@ def watch_add(
 ) -> None:
     """Save a search: its query is checked as `query` checks it, and from now on `watch run`
     reports the matching items of letters indexed after this."""
-
     from .search.watch import add_watch
 
     with reported(query_text):
@@ -654,7 +651,6 @@ def watch_add(
 @watch_app.command("list")
 def watch_list(index_dir: IndexOption = None) -> None:
     """The saved searches, with when each was added and last run."""
-
     from .render import print_watches
     from .search.watch import list_watches
 

@@ -271,23 +271,33 @@ def test_show_what_is_not_there_exits_1(index_dir, args, message):
     assert message in result.stderr
 
 
-def test_what_folders_and_letters_say_is_printed_as_written(tmp_path):
+@pytest.fixture(scope="module")
+def marked_folder(tmp_path_factory):
+    """A real letter in folders whose names rich would read as markup, and its index."""
     # Rich reads "[copy]" as a style and drops it, ":pill:" as an emoji, and stops at "[/]".
-    folder = tmp_path / "letters [copy]" / "x [" / "] :pill:"
+    root = tmp_path_factory.mktemp("marked")
+    folder = root / "letters [copy]" / "x [" / "] :pill:"
     folder.mkdir(parents=True)
     letter_file = folder / "CM16-0213037.txt"
     letter_file.write_text((CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text())
-    index_paths([tmp_path / "letters [copy]"], tmp_path / "ix", jobs=1)
-    wide = {"COLUMNS": "1000"}
-    index = ["--index", str(tmp_path / "ix")]
-    for args in (
-        ["query", "*", "--letters", *index],
-        ["show", "CM16-0213037", *index],
-        ["parse", str(letter_file)],
-    ):
-        result = run(*args, env=wide)
-        assert result.exit_code == 0, (args, result.output)
-        assert str(letter_file) in result.stdout, args
+    index_paths([root / "letters [copy]"], root / "ix", jobs=1)
+    return letter_file, root / "ix"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["query", "*", "--letters", "--index", "{index}"],
+        ["show", "CM16-0213037", "--index", "{index}"],
+        ["parse", "{letter}", "--format", "table"],
+    ],
+)
+def test_what_folders_and_letters_say_is_printed_as_written(marked_folder, args):
+    letter_file, index = marked_folder
+    filled = [arg.format(index=index, letter=letter_file) for arg in args]
+    result = run(*filled, env={"COLUMNS": "1000"})
+    assert result.exit_code == 0, result.output
+    assert str(letter_file) in result.stdout
 
 
 def test_show_warns_when_the_file_changed_since_indexing(tmp_path):
