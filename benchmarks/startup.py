@@ -181,9 +181,12 @@ def markdown(report: dict) -> str:
         )
     lines += [
         "",
-        "The floor: a new process that starts and ends as the command does and imports the "
-        "modules of installed libraries (Whoosh, numpy, typer, rich, dateutil) that it imports; "
-        "the two took turns.",
+        "median s: the command's median wall time. floor s: the median wall time of a new "
+        "process that starts and ends as the command does and imports only the modules of "
+        "installed libraries (Whoosh, numpy, typer, rich, dateutil) that the command imports. "
+        "above the floor s: the first less the second, what imr-search's own modules, its "
+        "search and its output take. The command and its floor ran in turn, run by run, so "
+        "that a busy moment of the machine falls on both.",
     ]
     for name, figures in report["commands"].items():
         lines += ["", f"`{name}`: the slowest imports, ms (own / with what they import):", ""]

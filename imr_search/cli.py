@@ -247,8 +247,11 @@ DUPLICATES_SHOWN = 10
 
 
 def print_index_report(report, console: "Console") -> None:
+    from .render import counted
+
     console.print(
-        f"indexed {report.letters} letters, {report.items} items in {report.seconds:.1f} s: "
+        f"indexed {counted(report.letters, 'letter')}, {counted(report.items, 'item')} in "
+        f"{report.seconds:.1f} s: "
         f"{len(report.new)} new, {len(report.updated)} updated, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
         f"{len(report.duplicates)} duplicates",

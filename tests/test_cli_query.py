@@ -300,6 +300,18 @@ def test_what_folders_and_letters_say_is_printed_as_written(marked_folder, args)
     assert str(letter_file) in result.stdout
 
 
+def test_the_index_report_counts_one_letter_as_one(tmp_path):
+    source = tmp_path / "letters"
+    source.mkdir()
+    (source / "CM16-0213037.txt").write_text(
+        (CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text()
+    )
+    items = len(truth_row("CM16-0213037")["items"])
+    result = run("index", str(source), "--index", str(tmp_path / "ix"), "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"indexed 1 letter, {items} items in ")
+
+
 def test_show_warns_when_the_file_changed_since_indexing(tmp_path):
     source = tmp_path / "letters"
     source.mkdir()
