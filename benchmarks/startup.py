@@ -6,12 +6,9 @@ end to end, and the modules each imports, with their import times.
 Each command runs `--runs` times in a new process; the report gives the median and the
 slowest, then, for each command, the slowest imports `python -X importtime` shows (their
 own time and with what they import) and the count of modules imported. Beside each command
-is its floor: the median time of a new process that starts and ends as the command does and
-imports, in the command's order, the modules of the installed libraries the command imports
-(Whoosh, numpy, typer, rich, dateutil), with the engine's stand-ins for the Whoosh modules no
-query uses in place, as in the command. What the command takes above its floor is
-imr-search's: its own modules and the standard ones only they import, the search, and the
-drawing of its output. With `--index`,
+is its floor (`floor_command`): a process that imports only the installed libraries'
+modules the command imports, timed in turn with it; what the command takes above it is
+imr-search's own. With `--index`,
 `query` runs on that index (e.g. one of 20,000 letters that benchmarks/run.py built);
 without it, on an index of corpus/ built in a temporary folder. Writes
 benchmarks/results/startup.{json,md}.
@@ -96,12 +93,12 @@ def slowest(rows: list[dict]) -> list[dict]:
     return top[:SHOWN_IMPORTS]
 
 
-def installed(name: str) -> bool:
-    """Whether module `name` comes from an installed library (site-packages), not from
-    Python's own library or from imr-search."""
-    if name.split(".")[0] == "imr_search":
+def installed(package: str) -> bool:
+    """Whether top-level `package` is an installed library (site-packages), not Python's
+    own library or imr-search."""
+    if package == "imr_search":
         return False
-    spec = importlib.util.find_spec(name.split(".")[0])
+    spec = importlib.util.find_spec(package)
     return bool(spec and spec.origin and spec.origin.startswith(LIBRARIES))
 
 
@@ -114,7 +111,8 @@ def floor_command(rows: list[dict]) -> list[str]:
     Whoosh version check, count in the floor). A module the command tried and failed to
     import (such as `numpy._distributor_init_local`) is tried the same way."""
     modules = [row["module"] for row in rows]
-    libraries = [name for name in modules if installed(name)]
+    installed_packages = set(filter(installed, {name.split(".")[0] for name in modules}))
+    libraries = [name for name in modules if name.split(".")[0] in installed_packages]
     first = "import imr_search.engine\n" if "imr_search.engine" in modules else ""
     code = (
         "import importlib, imr_search.console\n"

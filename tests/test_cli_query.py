@@ -3,6 +3,7 @@ of the sample corpus."""
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from imr_search.cli import app
 from imr_search.indexer import index_paths
 from imr_search.search import search
 
-from .conftest import CORPUS, export_rows
+from .conftest import GOLDEN, export_rows
 from .oracles import category_of, drugs_named, raw_items, raw_summary, truth_row
 
 README_QUERY = '"acute exacerbation" AND outcome:Upheld'
@@ -271,15 +272,23 @@ def test_show_what_is_not_there_exits_1(index_dir, args, message):
     assert message in result.stderr
 
 
+ONE_LETTER = GOLDEN / "real" / "CM16-0213037.txt"  # a real letter, as text
+
+
+def one_letter_in(folder: Path) -> Path:
+    """ONE_LETTER copied into `folder` (made with its parents): the copy's path."""
+    folder.mkdir(parents=True)
+    copy = folder / ONE_LETTER.name
+    copy.write_text(ONE_LETTER.read_text())
+    return copy
+
+
 @pytest.fixture(scope="module")
 def marked_folder(tmp_path_factory):
     """A real letter in folders whose names rich would read as markup, and its index."""
     # Rich reads "[copy]" as a style and drops it, ":pill:" as an emoji, and stops at "[/]".
     root = tmp_path_factory.mktemp("marked")
-    folder = root / "letters [copy]" / "x [" / "] :pill:"
-    folder.mkdir(parents=True)
-    letter_file = folder / "CM16-0213037.txt"
-    letter_file.write_text((CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text())
+    letter_file = one_letter_in(root / "letters [copy]" / "x [" / "] :pill:")
     index_paths([root / "letters [copy]"], root / "ix", jobs=1)
     return letter_file, root / "ix"
 
@@ -288,7 +297,7 @@ def marked_folder(tmp_path_factory):
     "args",
     [
         ["query", "*", "--letters", "--index", "{index}"],
-        ["show", "CM16-0213037", "--index", "{index}"],
+        ["show", ONE_LETTER.stem, "--index", "{index}"],
         ["parse", "{letter}", "--format", "table"],
     ],
 )
@@ -301,24 +310,17 @@ def test_what_folders_and_letters_say_is_printed_as_written(marked_folder, args)
 
 
 def test_the_index_report_counts_one_letter_as_one(tmp_path):
-    source = tmp_path / "letters"
-    source.mkdir()
-    (source / "CM16-0213037.txt").write_text(
-        (CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text()
-    )
-    items = len(truth_row("CM16-0213037")["items"])
+    source = one_letter_in(tmp_path / "letters").parent
+    items = len(truth_row(ONE_LETTER.stem)["items"])
     result = run("index", str(source), "--index", str(tmp_path / "ix"), "-q")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"indexed 1 letter, {items} items in ")
 
 
 def test_show_warns_when_the_file_changed_since_indexing(tmp_path):
-    source = tmp_path / "letters"
-    source.mkdir()
-    letter_file = source / "CM16-0213037.txt"
-    letter_file.write_text((CORPUS.parent / "tests/golden/real/CM16-0213037.txt").read_text())
-    index_paths([source], tmp_path / "ix", jobs=1)
+    letter_file = one_letter_in(tmp_path / "letters")
+    index_paths([letter_file.parent], tmp_path / "ix", jobs=1)
     letter_file.write_text(letter_file.read_text() + "\n")
-    result = run("show", "CM16-0213037", "--index", str(tmp_path / "ix"))
+    result = run("show", ONE_LETTER.stem, "--index", str(tmp_path / "ix"))
     assert result.exit_code == 0
     assert "has changed since it was indexed" in result.stderr
